@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: prefkit demo (no network, ~10 min).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+prefkit demo "$@"

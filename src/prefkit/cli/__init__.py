@@ -1,0 +1,1 @@
+"""The ``prefkit`` command: one thin subcommand per task."""

@@ -1,0 +1,484 @@
+"""The canonical tables and their validation.
+
+Three tables carry every preference in prefkit (see ``docs/tables.md``):
+
+``comparisons`` (pairwise)
+    ``model_a, model_b, winner`` required (``winner`` may be missing in an
+    *unjudged* table); ``prompt_id, prompt, response_a, response_b, p_a,
+    judge, swapped, weight`` optional; any other column is free metadata.
+``rankings`` (listwise)
+    ``prompt_id, ranked`` required (``ranked`` is a list of model ids, best
+    first); ``prompt, judge`` optional.
+``ratings`` (pointwise)
+    ``prompt_id, model, score`` required; ``prompt, response, judge,
+    score_dist`` optional.
+
+Outcomes are the labels ``"a"``, ``"b"`` and ``"tie"``, never numbers.
+Validation happens once, at the boundary: each ``validate_*`` function checks
+types, allowed values, missing fields, NaN and ranges, collects every problem
+(up to a limit) with the file and line it came from, and returns the table in
+canonical dtypes, or raises :class:`~prefkit.errors.PrefkitDataError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from prefkit.errors import MAX_PROBLEMS, PrefkitDataError, Problem, got_expected
+
+TableKind = Literal["comparisons", "rankings", "ratings"]
+TABLE_KINDS: tuple[TableKind, ...] = ("comparisons", "rankings", "ratings")
+
+#: The outcome labels of a pairwise comparison, in this order.
+OUTCOMES: tuple[str, str, str] = ("a", "b", "tie")
+WINNER_DTYPE = pd.CategoricalDtype(list(OUTCOMES))
+
+#: ``df.attrs`` keys that readers set so validation can name file and line.
+SOURCE_ATTR = "prefkit_source"
+LINES_ATTR = "prefkit_lines"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    kind: Literal["str", "float", "bool", "outcome", "list", "any"]
+    required: bool
+    doc: str
+
+
+COMPARISONS: tuple[Column, ...] = (
+    Column("prompt_id", "str", False, "id of the prompt both responses answer"),
+    Column("prompt", "str", False, "prompt text"),
+    Column("model_a", "str", True, "model shown (or labelled) as A"),
+    Column("model_b", "str", True, "model shown (or labelled) as B"),
+    Column("response_a", "str", False, "response of model_a"),
+    Column("response_b", "str", False, "response of model_b"),
+    Column("winner", "outcome", True, "'a', 'b' or 'tie'"),
+    Column("p_a", "float", False, "probability that a wins, in [0, 1]"),
+    Column("judge", "str", False, "who gave the verdict (annotator or judge id)"),
+    Column("swapped", "bool", False, "True when B was shown first"),
+    Column("weight", "float", False, "non-negative sample weight"),
+)
+RANKINGS: tuple[Column, ...] = (
+    Column("prompt_id", "str", True, "id of the prompt"),
+    Column("prompt", "str", False, "prompt text"),
+    Column("ranked", "list", True, "model ids, best first, each at most once"),
+    Column("judge", "str", False, "who ranked"),
+)
+RATINGS: tuple[Column, ...] = (
+    Column("prompt_id", "str", True, "id of the prompt"),
+    Column("prompt", "str", False, "prompt text"),
+    Column("model", "str", True, "model that wrote the response"),
+    Column("response", "str", False, "response text"),
+    Column("score", "float", True, "grade (finite number)"),
+    Column("score_dist", "list", False, "probability of each rating level"),
+    Column("judge", "str", False, "who graded"),
+)
+SCHEMAS: dict[TableKind, tuple[Column, ...]] = {
+    "comparisons": COMPARISONS,
+    "rankings": RANKINGS,
+    "ratings": RATINGS,
+}
+
+
+class _Collector:
+    """Gathers problems with file and line, stopping the scan at a limit."""
+
+    def __init__(self, source: str, lines: Sequence[int] | None, limit: int):
+        self.source = source
+        self.lines = lines
+        self.limit = limit
+        self.problems: list[Problem] = []
+        self.n_more = 0
+
+    def line_of(self, position: int) -> int:
+        if self.lines is not None and position < len(self.lines):
+            return int(self.lines[position])
+        return position + 1
+
+    def add(self, position: int | None, field: str, message: str) -> None:
+        if len(self.problems) >= self.limit:
+            self.n_more += 1
+            return
+        line = None if position is None else self.line_of(position)
+        self.problems.append(Problem(self.source, line, field, message))
+
+    def add_rows(
+        self,
+        positions: np.ndarray,
+        field: str,
+        values: Sequence[Any],
+        describe: Callable[[Any], str],
+    ) -> None:
+        for k, pos in enumerate(positions):
+            if len(self.problems) >= self.limit:
+                self.n_more += len(positions) - k
+                return
+            self.add(int(pos), field, describe(values[k]))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            problems = sorted(
+                self.problems, key=lambda p: (p.line is not None, p.line or 0)
+            )
+            raise PrefkitDataError(problems, self.n_more)
+
+
+def _source_of(df: pd.DataFrame, source: str | None) -> tuple[str, Any]:
+    src = source or str(df.attrs.get(SOURCE_ATTR, "<table>"))
+    return src, df.attrs.get(LINES_ATTR)
+
+
+def _is_missing(values: pd.Series) -> np.ndarray:
+    return np.asarray(values.isna(), dtype=bool)
+
+
+def _check_str(col: pd.Series, name: str, required: bool, out: _Collector) -> None:
+    values = col.to_numpy(dtype=object)
+    missing = _is_missing(col)
+    if required and missing.any():
+        idx = np.flatnonzero(missing)
+        out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
+    if col.dtype == object:
+        not_str = np.fromiter(
+            (not isinstance(v, str) for v in values), bool, len(values)
+        )
+        bad = np.flatnonzero(not_str & ~missing)
+        out.add_rows(
+            bad,
+            name,
+            values[bad],
+            lambda v: got_expected("not a string", v, "text"),
+        )
+
+
+def _check_float(
+    col: pd.Series,
+    name: str,
+    required: bool,
+    out: _Collector,
+    low: float | None = None,
+    high: float | None = None,
+) -> pd.Series:
+    values = col.to_numpy(dtype=object)
+    numeric = pd.to_numeric(col, errors="coerce")
+    originally_missing = _is_missing(col)
+    not_number = np.asarray(numeric.isna(), dtype=bool) & ~originally_missing
+    if col.dtype == object:
+        # bools and numeric strings are not numbers in a typed table
+        not_number |= np.fromiter(
+            (isinstance(v, (bool, str)) for v in values), bool, len(values)
+        )
+    bad = np.flatnonzero(not_number)
+    out.add_rows(bad, name, values[bad], lambda v: got_expected("not a number", v, "a number"))
+    arr = numeric.to_numpy(dtype=float, na_value=np.nan)
+    nan = np.isnan(arr) & ~not_number
+    if required:
+        idx = np.flatnonzero(nan)
+        out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
+    inf = np.flatnonzero(np.isinf(arr))
+    out.add_rows(inf, name, arr[inf], lambda v: got_expected("not finite", v, "a finite number"))
+    if low is not None or high is not None:
+        lo = -np.inf if low is None else low
+        hi = np.inf if high is None else high
+        with np.errstate(invalid="ignore"):
+            out_of_range = np.flatnonzero(np.isfinite(arr) & ((arr < lo) | (arr > hi)))
+        out.add_rows(
+            out_of_range,
+            name,
+            arr[out_of_range],
+            lambda v: got_expected("out of range", float(v), f"a number in [{lo:g}, {hi:g}]"),
+        )
+    return numeric.astype(float)
+
+
+def _check_bool(col: pd.Series, name: str, out: _Collector) -> pd.Series:
+    values = col.to_numpy(dtype=object)
+    ok = np.fromiter(
+        (isinstance(v, (bool, np.bool_)) or v is None or v is pd.NA for v in values),
+        bool,
+        len(values),
+    )
+    if col.dtype == bool or str(col.dtype) == "boolean":
+        ok[:] = True
+    bad = np.flatnonzero(~ok)
+    out.add_rows(bad, name, values[bad], lambda v: got_expected("not a boolean", v, "true or false"))
+    if col.isna().any():
+        return col.astype("boolean") if ok.all() else col
+    return col.astype(bool) if ok.all() else col
+
+
+def _check_outcome(col: pd.Series, required: bool, out: _Collector) -> pd.Series:
+    values = col.to_numpy(dtype=object)
+    missing = _is_missing(col)
+    allowed = np.isin(values, list(OUTCOMES)) & ~missing
+    if required:
+        idx = np.flatnonzero(missing)
+        out.add_rows(idx, "winner", values[idx], lambda v: f"missing value (got {v!r}; expected one of a, b, tie)")
+    bad = np.flatnonzero(~allowed & ~missing)
+    out.add_rows(
+        bad,
+        "winner",
+        values[bad],
+        lambda v: got_expected("unknown outcome label", v, "one of a, b, tie"),
+    )
+    return pd.Series(pd.Categorical(col.where(pd.Series(allowed, index=col.index)), dtype=WINNER_DTYPE), index=col.index)
+
+
+def _check_columns(
+    df: pd.DataFrame, schema: Sequence[Column], out: _Collector, skip: set[str]
+) -> None:
+    for column in schema:
+        if column.required and column.name not in df.columns and column.name not in skip:
+            present = ", ".join(map(str, df.columns[:12])) or "none"
+            out.add(None, column.name, f"missing column (columns present: {present})")
+
+
+def _finish(df: pd.DataFrame, out: _Collector) -> pd.DataFrame:
+    out.raise_if_any()
+    return df
+
+
+def validate_comparisons(
+    df: pd.DataFrame,
+    *,
+    source: str | None = None,
+    require_winner: bool = True,
+    max_problems: int = MAX_PROBLEMS,
+) -> pd.DataFrame:
+    """Check a ``comparisons`` table and return it in canonical dtypes.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per comparison (see the module docstring for columns).
+    source : str or None, default=None
+        Name used in messages; defaults to the file the reader recorded.
+    require_winner : bool, default=True
+        False accepts an unjudged table (pairs still to be judged): the
+        ``winner`` column may then be absent or hold missing values.
+    max_problems : int, default=20
+        How many problems to list before summarising the rest.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``winner`` as a categorical of ``a, b, tie``, ``p_a`` and
+        ``weight`` as floats and ``swapped`` as bool.
+
+    Raises
+    ------
+    PrefkitDataError
+        Listing every problem as ``file:line: field: what (got X; expected Y)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["a"]})
+    >>> validate_comparisons(t)["winner"].tolist()
+    ['a']
+    """
+    src, lines = _source_of(df, source)
+    out = _Collector(src, lines, max_problems)
+    skip = set() if require_winner else {"winner"}
+    _check_columns(df, COMPARISONS, out, skip)
+    result = df.copy()
+    result.attrs = dict(df.attrs)
+    for name in ("prompt_id", "prompt", "model_a", "model_b", "response_a", "response_b", "judge"):
+        if name in df.columns:
+            if name == "prompt_id":
+                result[name] = _ids_as_str(df[name])
+            _check_str(result[name], name, name in ("model_a", "model_b"), out)
+    if "model_a" in df.columns and "model_b" in df.columns:
+        same = np.flatnonzero(
+            (df["model_a"].to_numpy(dtype=object) == df["model_b"].to_numpy(dtype=object))
+            & ~_is_missing(df["model_a"])
+        )
+        out.add_rows(
+            same,
+            "model_b",
+            df["model_b"].to_numpy(dtype=object)[same],
+            lambda v: got_expected("same model on both sides", v, "a model other than model_a"),
+        )
+    if "winner" in df.columns:
+        result["winner"] = _check_outcome(df["winner"], require_winner, out)
+    elif not require_winner:
+        result["winner"] = pd.Series(pd.Categorical([None] * len(df), dtype=WINNER_DTYPE), index=df.index)
+    if "p_a" in df.columns:
+        result["p_a"] = _check_float(df["p_a"], "p_a", False, out, 0.0, 1.0)
+    if "weight" in df.columns:
+        result["weight"] = _check_float(df["weight"], "weight", True, out, 0.0, None)
+    if "swapped" in df.columns:
+        result["swapped"] = _check_bool(df["swapped"], "swapped", out)
+    return _finish(result, out)
+
+
+def _ids_as_str(col: pd.Series) -> pd.Series:
+    """Ids may arrive as integers; they are kept as text so joins agree."""
+    if col.dtype == object or pd.api.types.is_string_dtype(col):
+        return col.map(lambda v: str(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v)
+    if pd.api.types.is_integer_dtype(col):
+        return col.astype("Int64").astype(str).where(col.notna(), None).astype(object)
+    return col
+
+
+def validate_rankings(
+    df: pd.DataFrame, *, source: str | None = None, max_problems: int = MAX_PROBLEMS
+) -> pd.DataFrame:
+    """Check a ``rankings`` table (one ranked list of models per row).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Columns ``prompt_id`` and ``ranked`` (a list of at least two distinct
+        model ids, best first); ``prompt`` and ``judge`` optional.
+    source : str or None, default=None
+        Name used in messages; defaults to the file the reader recorded.
+    max_problems : int, default=20
+        How many problems to list before summarising the rest.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``ranked`` as Python lists of str.
+
+    Raises
+    ------
+    PrefkitDataError
+        Listing every problem with its file and line.
+    """
+    src, lines = _source_of(df, source)
+    out = _Collector(src, lines, max_problems)
+    _check_columns(df, RANKINGS, out, set())
+    result = df.copy()
+    result.attrs = dict(df.attrs)
+    if "prompt_id" in df.columns:
+        result["prompt_id"] = _ids_as_str(df["prompt_id"])
+        _check_str(result["prompt_id"], "prompt_id", True, out)
+    for name in ("prompt", "judge"):
+        if name in df.columns:
+            _check_str(df[name], name, False, out)
+    if "ranked" in df.columns:
+        cleaned: list[list[str] | None] = []
+        for pos, value in enumerate(df["ranked"].to_numpy(dtype=object)):
+            items = _as_list(value)
+            if items is None or not all(isinstance(v, str) for v in items):
+                out.add(pos, "ranked", got_expected("not a list of model ids", value, "a list of strings"))
+                cleaned.append(None)
+            elif len(items) < 2:
+                out.add(pos, "ranked", got_expected("too few models", items, "at least two"))
+                cleaned.append(None)
+            elif len(set(items)) != len(items):
+                dup = sorted({v for v in items if items.count(v) > 1})
+                out.add(pos, "ranked", got_expected("duplicated model id", dup, "each model at most once"))
+                cleaned.append(None)
+            else:
+                cleaned.append(list(items))
+        result["ranked"] = pd.Series(cleaned, index=df.index, dtype=object)
+    return _finish(result, out)
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return None
+
+
+def validate_ratings(
+    df: pd.DataFrame, *, source: str | None = None, max_problems: int = MAX_PROBLEMS
+) -> pd.DataFrame:
+    """Check a ``ratings`` table (one grade of one response per row).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Columns ``prompt_id, model, score``; ``prompt, response, judge`` and
+        ``score_dist`` (a list of probabilities, one per rating level, summing
+        to 1) optional. ``(prompt_id, model, judge)`` must be unique.
+    source : str or None, default=None
+        Name used in messages; defaults to the file the reader recorded.
+    max_problems : int, default=20
+        How many problems to list before summarising the rest.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``score`` as float.
+
+    Raises
+    ------
+    PrefkitDataError
+        Listing every problem with its file and line.
+    """
+    src, lines = _source_of(df, source)
+    out = _Collector(src, lines, max_problems)
+    _check_columns(df, RATINGS, out, set())
+    result = df.copy()
+    result.attrs = dict(df.attrs)
+    if "prompt_id" in df.columns:
+        result["prompt_id"] = _ids_as_str(df["prompt_id"])
+    for name in ("prompt_id", "model", "prompt", "response", "judge"):
+        if name in result.columns:
+            _check_str(result[name], name, name in ("prompt_id", "model"), out)
+    if "score" in df.columns:
+        result["score"] = _check_float(df["score"], "score", True, out)
+    if "score_dist" in df.columns:
+        for pos, value in enumerate(df["score_dist"].to_numpy(dtype=object)):
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                continue
+            items = _as_list(value)
+            ok = items is not None and all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1 for p in items
+            )
+            if not ok or items is None or abs(sum(items) - 1.0) > 1e-3:
+                out.add(pos, "score_dist", got_expected("not a probability distribution", value, "probabilities in [0, 1] summing to 1"))
+    key = [c for c in ("prompt_id", "model", "judge") if c in df.columns]
+    if {"prompt_id", "model"} <= set(key):
+        dup = np.flatnonzero(result.duplicated(subset=key, keep="first").to_numpy())
+        keys = result[key].to_numpy(dtype=object)
+        out.add_rows(
+            dup,
+            "+".join(key),
+            [tuple(keys[i]) for i in dup],
+            lambda v: got_expected("duplicated id", v, "each (" + ", ".join(key) + ") once"),
+        )
+    return _finish(result, out)
+
+
+VALIDATORS: dict[TableKind, Callable[..., pd.DataFrame]] = {
+    "comparisons": validate_comparisons,
+    "rankings": validate_rankings,
+    "ratings": validate_ratings,
+}
+
+
+def validate(df: pd.DataFrame, kind: TableKind, **kwargs: Any) -> pd.DataFrame:
+    """Validate ``df`` as the canonical table ``kind``."""
+    try:
+        validator = VALIDATORS[kind]
+    except KeyError:
+        raise ValueError(
+            f"unknown table kind {kind!r}; expected one of {', '.join(TABLE_KINDS)}"
+        ) from None
+    return validator(df, **kwargs)
+
+
+def guess_kind(columns: Sequence[str]) -> TableKind | None:
+    """The canonical table whose required columns ``columns`` hold, if any."""
+    present = set(columns)
+    if {"model_a", "model_b"} <= present:
+        return "comparisons"
+    if {"prompt_id", "ranked"} <= present:
+        return "rankings"
+    if {"prompt_id", "model", "score"} <= present:
+        return "ratings"
+    return None
