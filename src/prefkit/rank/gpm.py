@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.optimize import minimize
 
 from prefkit.data.schema import validate_comparisons
 from prefkit.errors import PrefkitError
@@ -162,6 +161,8 @@ def fit_gpm(
         comparisons if isinstance(comparisons, Aggregated) else aggregate(comparisons)
     )
     check_connected(data.i, data.j, data.models)
+    from scipy.optimize import minimize
+
     m = data.n_models
     start_theta = fit_bt(data, ties="half", l2=max(l2, 1e-6)).theta
     rng = np.random.default_rng(seed)

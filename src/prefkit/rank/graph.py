@@ -11,8 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from prefkit.errors import PrefkitError
 
@@ -36,11 +34,20 @@ class DisconnectedGraphError(PrefkitError, ValueError):
 
 def component_labels(
     i: NDArray[np.int64], j: NDArray[np.int64], n_models: int
-) -> NDArray[np.int32]:
-    """Component index of each model in the undirected graph of edges (i, j)."""
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n_models, n_models)).tocsr()
-    _, labels = connected_components(graph, directed=False)
-    return labels.astype(np.int32)
+) -> NDArray[np.int64]:
+    """Component of each model: the smallest model index it is connected to."""
+    labels = np.arange(n_models)
+    while True:
+        # every edge pulls both ends to the smaller label, then labels jump
+        # to their label's label (pointer jumping) until nothing changes
+        low = np.minimum(labels[i], labels[j])
+        new = labels.copy()
+        np.minimum.at(new, i, low)
+        np.minimum.at(new, j, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
 
 
 def components(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from prefkit.data.schema import validate_comparisons
 from prefkit.errors import PrefkitError
@@ -181,7 +181,7 @@ def rating_intervals(
         low, high = np.quantile(shifted, [alpha / 2, 1 - alpha / 2], axis=0)
     elif est.cov is not None:
         sd = np.sqrt(np.clip(np.diag(T @ est.cov @ T.T), 0.0, None))
-        z = float(norm.ppf(1 - alpha / 2))
+        z = NormalDist().inv_cdf(1 - alpha / 2)
         low, high = theta - z * sd, theta + z * sd
     else:
         low = high = np.full(len(theta), np.nan)
@@ -260,7 +260,7 @@ def _tie_parameter(
     if samples is not None:
         low, high = np.quantile(samples[:, -1], [alpha / 2, 1 - alpha / 2])
     elif cov is not None:
-        z = float(norm.ppf(1 - alpha / 2))
+        z = NormalDist().inv_cdf(1 - alpha / 2)
         sd = float(np.sqrt(cov[-1, -1]))
         low, high = eta - z * sd, eta + z * sd
     else:
@@ -282,7 +282,7 @@ def _coefficients(
     if samples is not None:
         low, high = np.quantile(samples[:, sl], [alpha / 2, 1 - alpha / 2], axis=0)
     elif cov is not None:
-        z = float(norm.ppf(1 - alpha / 2))
+        z = NormalDist().inv_cdf(1 - alpha / 2)
         sd = np.sqrt(np.diag(cov)[sl])
         low, high = fit.beta - z * sd, fit.beta + z * sd
     else:

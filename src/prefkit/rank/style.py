@@ -46,7 +46,7 @@ def text_feature(text: pd.Series, name: str) -> Array:
         counted = filled.str.count(r"\S+")
     else:
         counted = filled.str.count(MARKDOWN_PATTERNS[name])
-    out: Array = np.asarray(counted.to_numpy(dtype=float), dtype=np.float64)
+    out: Array = np.array(counted.to_numpy(), dtype=np.float64)
     return out
 
 
