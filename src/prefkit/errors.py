@@ -97,3 +97,7 @@ class JudgeBiasWarning(PrefkitWarning):
 
 class OrderDependenceWarning(PrefkitWarning):
     """A result depends on the order of the input rows (e.g. online Elo)."""
+
+
+class DroppedRowsWarning(PrefkitWarning):
+    """A reader left out records it cannot use (it names their lines)."""

@@ -1,13 +1,28 @@
 """Canonical tables, validation, readers/writers and format converters."""
 
-from prefkit.data.formats import FORMATS, Format, convert, detect_format, load, register
+from prefkit.data.formats import (
+    FORMATS,
+    Format,
+    convert,
+    detect_format,
+    get_format,
+    load,
+    load_candidates,
+    load_kind,
+    load_prompts,
+    register,
+)
+from prefkit.data.inputs import validate_candidates, validate_pairs, validate_prompts
 from prefkit.data.io import iter_jsonl, read_table, write_table
+from prefkit.data.pairs import comparisons_to_pairs, to_trl, write_trl
 from prefkit.data.schema import (
     COMPARISONS,
+    DATA_KINDS,
     OUTCOMES,
     RANKINGS,
     RATINGS,
     TABLE_KINDS,
+    DataKind,
     TableKind,
     guess_kind,
     validate,
@@ -18,23 +33,35 @@ from prefkit.data.schema import (
 
 __all__ = [
     "COMPARISONS",
+    "DATA_KINDS",
     "FORMATS",
     "OUTCOMES",
     "RANKINGS",
     "RATINGS",
     "TABLE_KINDS",
+    "DataKind",
     "Format",
     "TableKind",
+    "comparisons_to_pairs",
     "convert",
     "detect_format",
+    "get_format",
     "guess_kind",
     "iter_jsonl",
     "load",
+    "load_candidates",
+    "load_kind",
+    "load_prompts",
     "read_table",
     "register",
+    "to_trl",
     "validate",
+    "validate_candidates",
     "validate_comparisons",
+    "validate_pairs",
+    "validate_prompts",
     "validate_rankings",
     "validate_ratings",
     "write_table",
+    "write_trl",
 ]

@@ -35,13 +35,25 @@ def file_format(path: str | os.PathLike[str]) -> FileFormat:
     name = Path(path).name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
-    for suffix, fmt in ((".jsonl", "jsonl"), (".json", "jsonl"), (".ndjson", "jsonl"),
-                        (".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet")):
+    for suffix, fmt in (
+        (".jsonl", "jsonl"),
+        (".json", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+        (".pq", "parquet"),
+    ):
         if name.endswith(suffix):
             return fmt  # type: ignore[return-value]
     raise PrefkitDataError.single(
-        str(path), None, "-",
-        got_expected("unknown file type", Path(path).suffix, ".jsonl, .csv or .parquet (optionally .gz)"),
+        str(path),
+        None,
+        "-",
+        got_expected(
+            "unknown file type",
+            Path(path).suffix,
+            ".jsonl, .csv or .parquet (optionally .gz)",
+        ),
     )
 
 
@@ -55,7 +67,9 @@ def _read_bytes(path: Path) -> bytes:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
-            raise PrefkitDataError.single(str(path), None, "-", f"not a readable gzip file ({exc})") from None
+            raise PrefkitDataError.single(
+                str(path), None, "-", f"not a readable gzip file ({exc})"
+            ) from None
     return raw
 
 
@@ -126,7 +140,9 @@ def _read_jsonl_slow(raw: bytes, source: str) -> pd.DataFrame:
             problem = "JSON nested too deeply"
         else:
             if not isinstance(value, dict):
-                problem = got_expected("not a JSON object", value, "one object per line")
+                problem = got_expected(
+                    "not a JSON object", value, "one object per line"
+                )
             else:
                 records.append(value)
                 lines.append(number)
@@ -165,10 +181,15 @@ def iter_jsonl(
             try:
                 value = json.loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise PrefkitDataError.single(str(p), number, "-", f"not valid JSON ({exc})") from None
+                raise PrefkitDataError.single(
+                    str(p), number, "-", f"not valid JSON ({exc})"
+                ) from None
             if not isinstance(value, dict):
                 raise PrefkitDataError.single(
-                    str(p), number, "-", got_expected("not a JSON object", value, "one object per line")
+                    str(p),
+                    number,
+                    "-",
+                    got_expected("not a JSON object", value, "one object per line"),
                 )
             records.append(value)
             lines.append(number)
@@ -179,7 +200,9 @@ def iter_jsonl(
         yield _batch(records, lines, str(p))
 
 
-def _batch(records: list[dict[str, Any]], lines: list[int], source: str) -> pd.DataFrame:
+def _batch(
+    records: list[dict[str, Any]], lines: list[int], source: str
+) -> pd.DataFrame:
     df = pd.DataFrame.from_records(records)
     df.attrs[SOURCE_ATTR] = source
     df.attrs[LINES_ATTR] = np.asarray(lines)
@@ -198,9 +221,13 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         line = raw[: exc.start].count(b"\n") + 1
         raise PrefkitDataError.single(str(p), line, "-", "not valid UTF-8") from None
     except pd.errors.ParserError as exc:
-        raise PrefkitDataError.single(str(p), _csv_error_line(str(exc)), "-", f"not valid CSV ({exc})") from None
+        raise PrefkitDataError.single(
+            str(p), _csv_error_line(str(exc)), "-", f"not valid CSV ({exc})"
+        ) from None
     except pd.errors.EmptyDataError:
-        raise PrefkitDataError.single(str(p), None, "-", "empty file (no records)") from None
+        raise PrefkitDataError.single(
+            str(p), None, "-", "empty file (no records)"
+        ) from None
     df.attrs[SOURCE_ATTR] = str(p)
     df.attrs[LINES_ATTR] = np.arange(2, len(df) + 2)
     return df
@@ -222,7 +249,9 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         df = pq.read_table(p).to_pandas(maps_as_pydicts="strict")
     except (pa.ArrowInvalid, OSError) as exc:
-        raise PrefkitDataError.single(str(p), None, "-", f"not a readable Parquet file ({exc})") from None
+        raise PrefkitDataError.single(
+            str(p), None, "-", f"not a readable Parquet file ({exc})"
+        ) from None
     df.attrs[SOURCE_ATTR] = str(p)
     df.attrs[LINES_ATTR] = np.arange(1, len(df) + 1)
     return df

@@ -34,6 +34,23 @@ from prefkit.errors import MAX_PROBLEMS, PrefkitDataError, Problem, got_expected
 TableKind = Literal["comparisons", "rankings", "ratings"]
 TABLE_KINDS: tuple[TableKind, ...] = ("comparisons", "rankings", "ratings")
 
+#: Every kind of table a reader can produce: the three preference tables,
+#: ``pairs`` (prompt/chosen/rejected, for reward models and DPO),
+#: ``candidates`` (responses to be judged), ``prompts`` (prompt sets) and
+#: ``table`` (a plain table such as a published leaderboard, not validated).
+DataKind = Literal[
+    "comparisons", "rankings", "ratings", "pairs", "candidates", "prompts", "table"
+]
+DATA_KINDS: tuple[DataKind, ...] = (
+    "comparisons",
+    "rankings",
+    "ratings",
+    "pairs",
+    "candidates",
+    "prompts",
+    "table",
+)
+
 #: The outcome labels of a pairwise comparison, in this order.
 OUTCOMES: tuple[str, str, str] = ("a", "b", "tie")
 WINNER_DTYPE = pd.CategoricalDtype(list(OUTCOMES))
@@ -88,10 +105,12 @@ SCHEMAS: dict[TableKind, tuple[Column, ...]] = {
 }
 
 
-class _Collector:
+class Collector:
     """Gathers problems with file and line, stopping the scan at a limit."""
 
-    def __init__(self, source: str, lines: Sequence[int] | None, limit: int):
+    def __init__(
+        self, source: str, lines: Sequence[int] | np.ndarray | None, limit: int
+    ):
         self.source = source
         self.lines = lines
         self.limit = limit
@@ -114,7 +133,7 @@ class _Collector:
         self,
         positions: np.ndarray,
         field: str,
-        values: Sequence[Any],
+        values: Sequence[Any] | np.ndarray,
         describe: Callable[[Any], str],
     ) -> None:
         for k, pos in enumerate(positions):
@@ -140,7 +159,7 @@ def _is_missing(values: pd.Series) -> np.ndarray:
     return np.asarray(values.isna(), dtype=bool)
 
 
-def _check_str(col: pd.Series, name: str, required: bool, out: _Collector) -> None:
+def _check_str(col: pd.Series, name: str, required: bool, out: Collector) -> None:
     values = col.to_numpy(dtype=object)
     missing = _is_missing(col)
     if required and missing.any():
@@ -163,7 +182,7 @@ def _check_float(
     col: pd.Series,
     name: str,
     required: bool,
-    out: _Collector,
+    out: Collector,
     low: float | None = None,
     high: float | None = None,
 ) -> pd.Series:
@@ -177,14 +196,18 @@ def _check_float(
             (isinstance(v, (bool, str)) for v in values), bool, len(values)
         )
     bad = np.flatnonzero(not_number)
-    out.add_rows(bad, name, values[bad], lambda v: got_expected("not a number", v, "a number"))
+    out.add_rows(
+        bad, name, values[bad], lambda v: got_expected("not a number", v, "a number")
+    )
     arr = numeric.to_numpy(dtype=float, na_value=np.nan)
     nan = np.isnan(arr) & ~not_number
     if required:
         idx = np.flatnonzero(nan)
         out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
     inf = np.flatnonzero(np.isinf(arr))
-    out.add_rows(inf, name, arr[inf], lambda v: got_expected("not finite", v, "a finite number"))
+    out.add_rows(
+        inf, name, arr[inf], lambda v: got_expected("not finite", v, "a finite number")
+    )
     if low is not None or high is not None:
         lo = -np.inf if low is None else low
         hi = np.inf if high is None else high
@@ -194,12 +217,14 @@ def _check_float(
             out_of_range,
             name,
             arr[out_of_range],
-            lambda v: got_expected("out of range", float(v), f"a number in [{lo:g}, {hi:g}]"),
+            lambda v: got_expected(
+                "out of range", float(v), f"a number in [{lo:g}, {hi:g}]"
+            ),
         )
     return numeric.astype(float)
 
 
-def _check_bool(col: pd.Series, name: str, out: _Collector) -> pd.Series:
+def _check_bool(col: pd.Series, name: str, out: Collector) -> pd.Series:
     values = col.to_numpy(dtype=object)
     ok = np.fromiter(
         (isinstance(v, (bool, np.bool_)) or v is None or v is pd.NA for v in values),
@@ -209,19 +234,29 @@ def _check_bool(col: pd.Series, name: str, out: _Collector) -> pd.Series:
     if col.dtype == bool or str(col.dtype) == "boolean":
         ok[:] = True
     bad = np.flatnonzero(~ok)
-    out.add_rows(bad, name, values[bad], lambda v: got_expected("not a boolean", v, "true or false"))
+    out.add_rows(
+        bad,
+        name,
+        values[bad],
+        lambda v: got_expected("not a boolean", v, "true or false"),
+    )
     if col.isna().any():
         return col.astype("boolean") if ok.all() else col
     return col.astype(bool) if ok.all() else col
 
 
-def _check_outcome(col: pd.Series, required: bool, out: _Collector) -> pd.Series:
+def _check_outcome(col: pd.Series, required: bool, out: Collector) -> pd.Series:
     values = col.to_numpy(dtype=object)
     missing = _is_missing(col)
     allowed = np.isin(values, list(OUTCOMES)) & ~missing
     if required:
         idx = np.flatnonzero(missing)
-        out.add_rows(idx, "winner", values[idx], lambda v: f"missing value (got {v!r}; expected one of a, b, tie)")
+        out.add_rows(
+            idx,
+            "winner",
+            values[idx],
+            lambda v: f"missing value (got {v!r}; expected one of a, b, tie)",
+        )
     bad = np.flatnonzero(~allowed & ~missing)
     out.add_rows(
         bad,
@@ -229,19 +264,28 @@ def _check_outcome(col: pd.Series, required: bool, out: _Collector) -> pd.Series
         values[bad],
         lambda v: got_expected("unknown outcome label", v, "one of a, b, tie"),
     )
-    return pd.Series(pd.Categorical(col.where(pd.Series(allowed, index=col.index)), dtype=WINNER_DTYPE), index=col.index)
+    return pd.Series(
+        pd.Categorical(
+            col.where(pd.Series(allowed, index=col.index)), dtype=WINNER_DTYPE
+        ),
+        index=col.index,
+    )
 
 
 def _check_columns(
-    df: pd.DataFrame, schema: Sequence[Column], out: _Collector, skip: set[str]
+    df: pd.DataFrame, schema: Sequence[Column], out: Collector, skip: set[str]
 ) -> None:
     for column in schema:
-        if column.required and column.name not in df.columns and column.name not in skip:
+        if (
+            column.required
+            and column.name not in df.columns
+            and column.name not in skip
+        ):
             present = ", ".join(map(str, df.columns[:12])) or "none"
             out.add(None, column.name, f"missing column (columns present: {present})")
 
 
-def _finish(df: pd.DataFrame, out: _Collector) -> pd.DataFrame:
+def _finish(df: pd.DataFrame, out: Collector) -> pd.DataFrame:
     out.raise_if_any()
     return df
 
@@ -286,31 +330,46 @@ def validate_comparisons(
     ['a']
     """
     src, lines = _source_of(df, source)
-    out = _Collector(src, lines, max_problems)
+    out = Collector(src, lines, max_problems)
     skip = set() if require_winner else {"winner"}
     _check_columns(df, COMPARISONS, out, skip)
     result = df.copy()
     result.attrs = dict(df.attrs)
-    for name in ("prompt_id", "prompt", "model_a", "model_b", "response_a", "response_b", "judge"):
+    for name in (
+        "prompt_id",
+        "prompt",
+        "model_a",
+        "model_b",
+        "response_a",
+        "response_b",
+        "judge",
+    ):
         if name in df.columns:
             if name == "prompt_id":
                 result[name] = _ids_as_str(df[name])
             _check_str(result[name], name, name in ("model_a", "model_b"), out)
     if "model_a" in df.columns and "model_b" in df.columns:
         same = np.flatnonzero(
-            (df["model_a"].to_numpy(dtype=object) == df["model_b"].to_numpy(dtype=object))
+            (
+                df["model_a"].to_numpy(dtype=object)
+                == df["model_b"].to_numpy(dtype=object)
+            )
             & ~_is_missing(df["model_a"])
         )
         out.add_rows(
             same,
             "model_b",
             df["model_b"].to_numpy(dtype=object)[same],
-            lambda v: got_expected("same model on both sides", v, "a model other than model_a"),
+            lambda v: got_expected(
+                "same model on both sides", v, "a model other than model_a"
+            ),
         )
     if "winner" in df.columns:
         result["winner"] = _check_outcome(df["winner"], require_winner, out)
     elif not require_winner:
-        result["winner"] = pd.Series(pd.Categorical([None] * len(df), dtype=WINNER_DTYPE), index=df.index)
+        result["winner"] = pd.Series(
+            pd.Categorical([None] * len(df), dtype=WINNER_DTYPE), index=df.index
+        )
     if "p_a" in df.columns:
         result["p_a"] = _check_float(df["p_a"], "p_a", False, out, 0.0, 1.0)
     if "weight" in df.columns:
@@ -323,7 +382,13 @@ def validate_comparisons(
 def _ids_as_str(col: pd.Series) -> pd.Series:
     """Ids may arrive as integers; they are kept as text so joins agree."""
     if col.dtype == object or pd.api.types.is_string_dtype(col):
-        return col.map(lambda v: str(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else v)
+        return col.map(
+            lambda v: (
+                str(v)
+                if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                else v
+            )
+        )
     if pd.api.types.is_integer_dtype(col):
         return col.astype("Int64").astype(str).where(col.notna(), None).astype(object)
     return col
@@ -355,7 +420,7 @@ def validate_rankings(
         Listing every problem with its file and line.
     """
     src, lines = _source_of(df, source)
-    out = _Collector(src, lines, max_problems)
+    out = Collector(src, lines, max_problems)
     _check_columns(df, RANKINGS, out, set())
     result = df.copy()
     result.attrs = dict(df.attrs)
@@ -370,14 +435,24 @@ def validate_rankings(
         for pos, value in enumerate(df["ranked"].to_numpy(dtype=object)):
             items = _as_list(value)
             if items is None or not all(isinstance(v, str) for v in items):
-                out.add(pos, "ranked", got_expected("not a list of model ids", value, "a list of strings"))
+                out.add(
+                    pos,
+                    "ranked",
+                    got_expected("not a list of model ids", value, "a list of strings"),
+                )
                 cleaned.append(None)
             elif len(items) < 2:
-                out.add(pos, "ranked", got_expected("too few models", items, "at least two"))
+                out.add(
+                    pos, "ranked", got_expected("too few models", items, "at least two")
+                )
                 cleaned.append(None)
             elif len(set(items)) != len(items):
                 dup = sorted({v for v in items if items.count(v) > 1})
-                out.add(pos, "ranked", got_expected("duplicated model id", dup, "each model at most once"))
+                out.add(
+                    pos,
+                    "ranked",
+                    got_expected("duplicated model id", dup, "each model at most once"),
+                )
                 cleaned.append(None)
             else:
                 cleaned.append(list(items))
@@ -420,7 +495,7 @@ def validate_ratings(
         Listing every problem with its file and line.
     """
     src, lines = _source_of(df, source)
-    out = _Collector(src, lines, max_problems)
+    out = Collector(src, lines, max_problems)
     _check_columns(df, RATINGS, out, set())
     result = df.copy()
     result.attrs = dict(df.attrs)
@@ -437,10 +512,19 @@ def validate_ratings(
                 continue
             items = _as_list(value)
             ok = items is not None and all(
-                isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1 for p in items
+                isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1
+                for p in items
             )
             if not ok or items is None or abs(sum(items) - 1.0) > 1e-3:
-                out.add(pos, "score_dist", got_expected("not a probability distribution", value, "probabilities in [0, 1] summing to 1"))
+                out.add(
+                    pos,
+                    "score_dist",
+                    got_expected(
+                        "not a probability distribution",
+                        value,
+                        "probabilities in [0, 1] summing to 1",
+                    ),
+                )
     key = [c for c in ("prompt_id", "model", "judge") if c in df.columns]
     if {"prompt_id", "model"} <= set(key):
         dup = np.flatnonzero(result.duplicated(subset=key, keep="first").to_numpy())
@@ -449,7 +533,9 @@ def validate_ratings(
             dup,
             "+".join(key),
             [tuple(keys[i]) for i in dup],
-            lambda v: got_expected("duplicated id", v, "each (" + ", ".join(key) + ") once"),
+            lambda v: got_expected(
+                "duplicated id", v, "each (" + ", ".join(key) + ") once"
+            ),
         )
     return _finish(result, out)
 
@@ -461,19 +547,40 @@ VALIDATORS: dict[TableKind, Callable[..., pd.DataFrame]] = {
 }
 
 
-def validate(df: pd.DataFrame, kind: TableKind, **kwargs: Any) -> pd.DataFrame:
-    """Validate ``df`` as the canonical table ``kind``."""
+def _validators() -> dict[str, Callable[..., pd.DataFrame]]:
+    """Validators of every :data:`DataKind` (the input tables live in ``inputs``)."""
+    from prefkit.data import inputs
+
+    validators: dict[str, Callable[..., pd.DataFrame]] = {
+        str(k): v for k, v in VALIDATORS.items()
+    }
+    return {
+        **validators,
+        "pairs": inputs.validate_pairs,
+        "candidates": inputs.validate_candidates,
+        "prompts": inputs.validate_prompts,
+        "table": inputs.validate_plain,
+    }
+
+
+def validate(df: pd.DataFrame, kind: DataKind, **kwargs: Any) -> pd.DataFrame:
+    """Validate ``df`` as the table ``kind`` (one of :data:`DATA_KINDS`)."""
+    validators = _validators()
     try:
-        validator = VALIDATORS[kind]
+        validator = validators[kind]
     except KeyError:
         raise ValueError(
-            f"unknown table kind {kind!r}; expected one of {', '.join(TABLE_KINDS)}"
+            f"unknown table kind {kind!r}; expected one of {', '.join(DATA_KINDS)}"
         ) from None
     return validator(df, **kwargs)
 
 
-def guess_kind(columns: Sequence[str]) -> TableKind | None:
-    """The canonical table whose required columns ``columns`` hold, if any."""
+def guess_kind(columns: Sequence[str]) -> DataKind | None:
+    """The table whose required columns ``columns`` hold, if any.
+
+    Preference tables are tried first, then ``pairs``, ``candidates`` and
+    ``prompts``; ``table`` is never guessed.
+    """
     present = set(columns)
     if {"model_a", "model_b"} <= present:
         return "comparisons"
@@ -481,4 +588,10 @@ def guess_kind(columns: Sequence[str]) -> TableKind | None:
         return "rankings"
     if {"prompt_id", "model", "score"} <= present:
         return "ratings"
+    if {"prompt", "chosen", "rejected"} <= present:
+        return "pairs"
+    if {"prompt_id", "model", "response"} <= present:
+        return "candidates"
+    if {"prompt_id", "prompt"} <= present:
+        return "prompts"
     return None

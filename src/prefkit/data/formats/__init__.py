@@ -19,7 +19,14 @@ from typing import Any
 import pandas as pd
 
 from prefkit.data.io import read_table
-from prefkit.data.schema import LINES_ATTR, SOURCE_ATTR, TableKind, guess_kind, validate
+from prefkit.data.schema import (
+    DATA_KINDS,
+    LINES_ATTR,
+    SOURCE_ATTR,
+    DataKind,
+    guess_kind,
+    validate,
+)
 from prefkit.errors import PrefkitDataError
 
 logger = logging.getLogger("prefkit.data")
@@ -27,6 +34,10 @@ logger = logging.getLogger("prefkit.data")
 #: ``df.attrs`` keys recording what :func:`load` decided.
 KIND_ATTR = "prefkit_kind"
 FORMAT_ATTR = "prefkit_format"
+
+
+def _accept(raw: pd.DataFrame) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -37,33 +48,44 @@ class Format:
     ----------
     name : str
         Registry key, as given to ``load(..., format=name)``.
-    kind : {"comparisons", "rankings", "ratings"}
-        The canonical table it produces.
+    kind : {"comparisons", "rankings", "ratings", "pairs", "candidates", \
+"prompts", "table"}
+        The table it produces.
     description : str
         One line for ``prefkit formats`` and error messages.
     detect : callable
         ``detect(field_names) -> bool``; True when a file with these fields is
-        in this format. Detectors are tried in registration order, so more
-        specific formats register first.
+        in this format. Detectors are tried in registration order.
     convert : callable
         ``convert(raw_df) -> df``: raw fields to canonical columns. It keeps
         ``attrs[LINES_ATTR]`` aligned with its output rows and raises
         :class:`PrefkitDataError` naming file and line for values it cannot
         map (never a silent default).
+    sniff : callable, default=accept all
+        ``sniff(raw_df) -> bool``, asked after ``detect`` when field names
+        alone cannot tell two formats apart (it may look at the values).
+    require_winner : bool, default=True
+        False for comparison formats that keep rows without a verdict (a
+        judge output that could not be parsed), flagged in a column.
     """
 
     name: str
-    kind: TableKind
+    kind: DataKind
     description: str
     detect: Callable[[Sequence[str]], bool]
     convert: Callable[[pd.DataFrame], pd.DataFrame]
+    sniff: Callable[[pd.DataFrame], bool] = _accept
+    require_winner: bool = True
 
 
 FORMATS: dict[str, Format] = {}
 
+#: Names of the formats that are prefkit's own tables (tried last).
+CANONICAL = ("comparisons", "rankings", "ratings", "pairs", "candidates", "prompts")
+
 
 def register(fmt: Format) -> Format:
-    """Add ``fmt`` to :data:`FORMATS` (a later registration with the same name replaces it)."""
+    """Add ``fmt`` to :data:`FORMATS` (the same name again replaces it)."""
     FORMATS[fmt.name] = fmt
     return fmt
 
@@ -72,61 +94,107 @@ def _identity(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-for _kind in ("comparisons", "rankings", "ratings"):
+def _canonical_detector(kind: str) -> Callable[[Sequence[str]], bool]:
+    return lambda fields: guess_kind(fields) == kind
+
+
+for _kind in CANONICAL:
     register(
         Format(
             name=_kind,
             kind=_kind,  # type: ignore[arg-type]
-            description=f"prefkit's canonical {_kind} table",
-            detect=lambda fields, k=_kind: guess_kind(fields) == k,
+            description=f"prefkit's own {_kind} table",
+            detect=_canonical_detector(_kind),
             convert=_identity,
         )
     )
 
 
-def detect_format(columns: Sequence[str]) -> Format | None:
-    """The first registered format whose detector accepts ``columns``."""
+def detect_format(
+    columns: Sequence[str], raw: pd.DataFrame | None = None
+) -> Format | None:
+    """The first registered format that accepts ``columns`` (and ``raw``).
+
+    Converters of other formats are tried first, in registration order;
+    prefkit's own tables last. ``raw``, when given, lets a format look at
+    values to tell itself apart from one with the same fields.
+    """
     _load_builtin_formats()
     fields = [str(c) for c in columns]
     for fmt in FORMATS.values():
-        if fmt.name in ("comparisons", "rankings", "ratings"):
+        if fmt.name in CANONICAL or not fmt.detect(fields):
             continue
-        if fmt.detect(fields):
+        if raw is None or fmt.sniff(raw):
             return fmt
     kind = guess_kind(fields)
-    return FORMATS[kind] if kind else None
+    return FORMATS.get(kind) if kind else None
+
+
+def get_format(name: str) -> Format:
+    """The registered format ``name``; an unknown name lists the valid ones."""
+    _load_builtin_formats()
+    try:
+        return FORMATS[name]
+    except KeyError:
+        valid = ", ".join(sorted(FORMATS))
+        raise PrefkitDataError.single(
+            "<format>",
+            None,
+            "format",
+            f"unknown format {name!r}; expected 'auto' or one of {valid}",
+        ) from None
 
 
 def convert(
-    raw: pd.DataFrame, format: str = "auto", *, require_winner: bool = True
+    raw: pd.DataFrame,
+    format: str = "auto",
+    *,
+    require_winner: bool | None = None,
 ) -> pd.DataFrame:
-    """Convert an already-read raw table with the named (or detected) format."""
+    """Convert an already-read raw table with the named (or detected) format.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The file's records as read (``attrs`` carry source and lines).
+    format : str, default="auto"
+        A key of :data:`FORMATS`, or ``"auto"``.
+    require_winner : bool or None, default=None
+        For comparisons: None follows the format (False for formats that keep
+        unparsable verdicts), True/False forces it.
+
+    Returns
+    -------
+    DataFrame
+        The validated table with ``attrs["prefkit_kind"]`` and
+        ``attrs["prefkit_format"]`` set.
+    """
     _load_builtin_formats()
     source = str(raw.attrs.get(SOURCE_ATTR, "<table>"))
     if format == "auto":
-        fmt = detect_format(list(raw.columns))
-        if fmt is None:
+        found = detect_format(list(raw.columns), raw)
+        if found is None:
             fields = ", ".join(map(str, raw.columns[:15]))
             raise PrefkitDataError.single(
-                source, None, "-",
+                source,
+                None,
+                "-",
                 f"cannot tell the format from the fields ({fields}); "
-                f"pass format= one of {', '.join(sorted(FORMATS))}",
+                f"pass a format, one of {', '.join(sorted(FORMATS))}",
             )
+        fmt = found
         logger.info("%s: read as format %r (%s)", source, fmt.name, fmt.description)
     else:
-        try:
-            fmt = FORMATS[format]
-        except KeyError:
-            raise ValueError(
-                f"unknown format {format!r}; expected 'auto' or one of {', '.join(sorted(FORMATS))}"
-            ) from None
+        fmt = get_format(format)
     table = fmt.convert(raw)
     table.attrs.setdefault(SOURCE_ATTR, source)
-    if LINES_ATTR not in table.attrs and LINES_ATTR in raw.attrs and len(raw) == len(table):
+    keep_lines = LINES_ATTR not in table.attrs and LINES_ATTR in raw.attrs
+    if keep_lines and len(raw) == len(table):
         table.attrs[LINES_ATTR] = raw.attrs[LINES_ATTR]
     kwargs: dict[str, Any] = {}
     if fmt.kind == "comparisons":
-        kwargs["require_winner"] = require_winner
+        need = fmt.require_winner if require_winner is None else require_winner
+        kwargs["require_winner"] = need
     checked = validate(table, fmt.kind, **kwargs)
     checked.attrs[KIND_ATTR] = fmt.kind
     checked.attrs[FORMAT_ATTR] = fmt.name
@@ -134,24 +202,28 @@ def convert(
 
 
 def load(
-    path: str | os.PathLike[str], format: str = "auto", *, require_winner: bool = True
+    path: str | os.PathLike[str],
+    format: str = "auto",
+    *,
+    require_winner: bool | None = None,
 ) -> pd.DataFrame:
     """Read a file of preferences as a validated canonical table.
 
     Parameters
     ----------
     path : str or PathLike
-        A JSONL, CSV or Parquet file (``.gz`` allowed).
+        A JSONL, CSV or Parquet file (``.gz`` allowed; a JSON array too).
     format : str, default="auto"
         A key of :data:`FORMATS`, or ``"auto"`` to detect it from the fields
         (the choice is logged and stored in ``df.attrs["prefkit_format"]``).
-    require_winner : bool, default=True
-        For comparisons: False accepts pairs not judged yet.
+    require_winner : bool or None, default=None
+        For comparisons: False accepts pairs not judged yet; None follows the
+        format.
 
     Returns
     -------
     DataFrame
-        The canonical table; ``df.attrs["prefkit_kind"]`` names which.
+        The table; ``df.attrs["prefkit_kind"]`` names which.
 
     Raises
     ------
@@ -160,11 +232,60 @@ def load(
 
     Examples
     --------
-    >>> df = load("battles.jsonl")  # doctest: +SKIP
+    >>> df = load("crowd-comparisons.jsonl")  # doctest: +SKIP
     >>> df.attrs["prefkit_format"]  # doctest: +SKIP
-    'arena'
+    'llmfao'
     """
+    if format != "auto":
+        get_format(format)
     return convert(read_table(path), format, require_winner=require_winner)
+
+
+def load_kind(
+    path: str | os.PathLike[str], kind: DataKind, format: str = "auto"
+) -> pd.DataFrame:
+    """:func:`load`, then check that the table is of ``kind``."""
+    if kind not in DATA_KINDS:
+        raise ValueError(
+            f"unknown table kind {kind!r}; expected one of {', '.join(DATA_KINDS)}"
+        )
+    table = load(path, format)
+    got = table.attrs[KIND_ATTR]
+    if got != kind:
+        raise PrefkitDataError.single(
+            str(path),
+            None,
+            "-",
+            f"holds a {got} table (format {table.attrs[FORMAT_ATTR]!r}), not "
+            f"{kind}; pass a file of {kind} or name its format",
+        )
+    return table
+
+
+def load_candidates(path: str | os.PathLike[str], format: str = "auto") -> pd.DataFrame:
+    """Read responses to be judged: ``prompt_id, prompt, model, response``.
+
+    Accepts prefkit's candidates table, Arena-Hard answers, AlpacaEval model
+    outputs and FairEval answers (anything whose format makes candidates).
+
+    Examples
+    --------
+    >>> c = load_candidates("arena_hard_v0.1_answers.jsonl.gz")  # doctest: +SKIP
+    """
+    return load_kind(path, "candidates", format)
+
+
+def load_prompts(path: str | os.PathLike[str], format: str = "auto") -> pd.DataFrame:
+    """Read a prompt set: ``prompt_id, prompt`` and maybe ``reference``.
+
+    Accepts prefkit's prompts table and the MT-Bench, Vicuna-bench and
+    arena-bench question files.
+
+    Examples
+    --------
+    >>> p = load_prompts("mt_bench_questions.jsonl")  # doctest: +SKIP
+    """
+    return load_kind(path, "prompts", format)
 
 
 _BUILTINS_LOADED = False
