@@ -12,6 +12,7 @@ from prefkit.errors import ConvergenceWarning, PrefkitDataError, PrefkitError
 from prefkit.rank import (
     DisconnectedGraphError,
     NotConvergedError,
+    NoTiesError,
     UnknownNameError,
     aggregate,
     bt_gradient,
@@ -202,3 +203,10 @@ def test_invalid_table_and_empty_table_are_rejected():
         fit_bt(battles([("x", "y", "draw")]))
     with pytest.raises(PrefkitDataError, match="no comparisons"):
         fit_bt(battles([]))
+
+
+def test_tie_model_without_ties_is_refused():
+    """A tie parameter cannot be estimated from data without ties."""
+    df = battles([("x", "y", "a"), ("y", "x", "a"), ("x", "y", "b")])
+    with pytest.raises(NoTiesError, match="data hold no ties"):
+        fit_bt(df, ties="davidson")

@@ -6,7 +6,7 @@ functions are the building blocks.
 """
 
 from prefkit.rank.aggregate import Aggregated, aggregate
-from prefkit.rank.bradley_terry import BTFit, NotConvergedError, fit_bt
+from prefkit.rank.bradley_terry import BTFit, NotConvergedError, NoTiesError, fit_bt
 from prefkit.rank.elo import EloResult, fit_elo
 from prefkit.rank.gpm import GPMFit, compare_heldout, fit_gpm
 from prefkit.rank.graph import DisconnectedGraphError, check_connected, components
@@ -33,6 +33,7 @@ __all__ = [
     "GPMFit",
     "Leaderboard",
     "LeaderboardError",
+    "NoTiesError",
     "NotConvergedError",
     "PLFit",
     "Penalty",

@@ -30,6 +30,10 @@ class NotConvergedError(PrefkitError, RuntimeError):
     """A fit did not converge and ``strict=True`` was asked for."""
 
 
+class NoTiesError(PrefkitError, ValueError):
+    """A tie model was asked for on data without a single tie."""
+
+
 @dataclass(frozen=True)
 class NewtonResult:
     """Estimates of a batched Newton run.
@@ -279,6 +283,11 @@ def fit_bt(
         comparisons if isinstance(comparisons, Aggregated) else aggregate(comparisons)
     )
     check_connected(data.i, data.j, data.models)
+    if tie.has_eta and not data.counts[:, 2].sum() > 0:
+        raise NoTiesError(
+            f"ties={ties!r} estimates a tie parameter but the data hold no ties "
+            "(its estimate would be on the boundary); use ties='drop' or 'half'"
+        )
     pen = Penalty(l2, l2_style)
     result = newton(
         initial_params(data, tie)[None],

@@ -237,18 +237,14 @@ def expected_score(theta: Array, fit: BTFit) -> Array:
 
 def _bt_intervals(
     fit: BTFit, ci: str, rounds: int, seed: int
-) -> tuple[Array | None, Array | None, bool]:
-    """Covariance or bootstrap samples of all parameters, and convergence."""
+) -> tuple[Array | None, Array | None, int]:
+    """Covariance or bootstrap samples of all parameters; failed replicates."""
     if ci == "sandwich":
-        return sandwich_covariance(fit), None, True
+        return sandwich_covariance(fit), None, 0
     if ci == "bootstrap":
         samples, ok = bootstrap_params(fit, rounds, seed)
-        if not ok.all():
-            logger.warning(
-                "%d of %d bootstrap replicates did not converge", (~ok).sum(), rounds
-            )
-        return None, samples, bool(ok.all())
-    return None, None, True
+        return None, samples, int((~ok).sum())
+    return None, None, 0
 
 
 def _tie_parameter(
@@ -308,7 +304,7 @@ def _bt_estimate(
 ) -> Estimate:
     """Fit BT on ``data`` and package ratings, intervals and extras."""
     fit = fit_bt(data, ties=ties, **opts)
-    cov, samples, boot_ok = _bt_intervals(fit, ci, rounds, seed)
+    cov, samples, failed = _bt_intervals(fit, ci, rounds, seed)
     m = data.n_models
     has_style = data.X.shape[1] > 0
     return Estimate(
@@ -316,13 +312,13 @@ def _bt_estimate(
         theta=fit.theta,
         n_battles=data.n_battles,
         win_prob=expected_score(fit.theta, fit),
-        converged=fit.converged_ and boot_ok,
+        converged=fit.converged_ and failed == 0,
         n_iter=fit.n_iter_,
         cov=None if cov is None else cov[:m, :m],
         samples=None if samples is None else samples[:, :m],
         coefficients=_coefficients(fit, cov, samples, alpha) if has_style else None,
         tie_parameter=_tie_parameter(fit, cov, samples, alpha),
-        extras={"loglik": fit.loglik_},
+        extras={"loglik": fit.loglik_, "replicates_failed": failed},
     )
 
 
@@ -503,11 +499,13 @@ def leaderboard(
         "base": base,
         "initial": initial,
     }
-    if not est.converged and est.n_iter >= 0:
+    failed = int(est.extras.get("replicates_failed", 0))
+    if failed:
+        # the main fit warns for itself; this is about the bootstrap
         check_convergence(
             False,
             est.n_iter,
-            f"the {model} leaderboard",
+            f"{failed} of {rounds} bootstrap replicates of the {model} leaderboard",
             bool(opts.get("strict", False)),
         )
     return Leaderboard(

@@ -407,6 +407,7 @@ def pl_board(
     st, m = fit.stages, len(fit.items)
     cov = samples = None
     converged = fit.converged_
+    failed = 0
     if ci == "sandwich":
         A = -pl_hessian(fit.theta, st)
         J = np.ones((m, m))
@@ -418,14 +419,14 @@ def pl_board(
         rng = np.random.default_rng(seed)
         total = int(st.obs_weight.sum())
         draws = rng.multinomial(total, st.obs_weight / total, size=rounds)
-        reps = []
+        reps, failed = [], 0
         for draw in draws:
             boot = Stages(
                 st.sets, draw[st.owner].astype(float), st.owner, m, draw.astype(float)
             )
             theta_b, ok, _ = pl_ml(boot, fit.theta, 50, 1e-8)
             reps.append(theta_b)
-            converged &= ok
+            failed += int(not ok)
         samples = np.asarray(reps)
     # each observation's first stage holds all of its items
     _, first = np.unique(st.owner, return_index=True)
@@ -440,6 +441,7 @@ def pl_board(
         win_prob=p,
         converged=converged,
         n_iter=fit.n_iter_,
+        extras={"replicates_failed": failed},
         cov=cov,
         samples=samples,
     )
