@@ -51,7 +51,8 @@ def fit_logistic(
     y: FloatArray,
     w: FloatArray | None = None,
     *,
-    ridge: float = 1e-6,
+    ridge: float | FloatArray = 1e-6,
+    prior_mean: FloatArray | None = None,
     max_iter: int = 100,
     tol: float = 1e-8,
     clusters: NDArray[np.intp] | None = None,
@@ -60,7 +61,7 @@ def fit_logistic(
 
     .. math:: \\ell(\\beta) = \\sum_i w_i \\left[y_i x_i^\\top\\beta
         - \\log(1 + e^{x_i^\\top\\beta})\\right]
-        - \\tfrac{\\lambda}{2}\\lVert\\beta\\rVert^2
+        - \\tfrac{1}{2}\\sum_k \\lambda_k (\\beta_k - m_k)^2
 
     Parameters
     ----------
@@ -69,8 +70,11 @@ def fit_logistic(
         Targets in [0, 1].
     w : array of shape (n_rows,) or None, default=None
         Row weights (ones when None).
-    ridge : float, default=1e-6
-        ``lambda``, keeps separable data finite.
+    ridge : float or array of shape (n_features,), default=1e-6
+        ``lambda`` (one per coefficient if an array); keeps separable data
+        finite, or pulls coefficients towards ``prior_mean``.
+    prior_mean : array of shape (n_features,) or None, default=None
+        Centre of the ridge penalty (zeros when None).
     max_iter : int, default=100
     tol : float, default=1e-8
         Stop when the largest Newton step is below it.
@@ -80,13 +84,15 @@ def fit_logistic(
     """
     n, k = X.shape
     w_ = np.ones(n) if w is None else w
-    beta = np.zeros(k)
+    lam = np.broadcast_to(np.asarray(ridge, dtype=float), (k,))
+    m = np.zeros(k) if prior_mean is None else np.asarray(prior_mean, dtype=float)
+    beta = m.copy()
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007
         mu = sigmoid(X @ beta)
-        grad = X.T @ (w_ * (y - mu)) - ridge * beta
-        hess = (X * (w_ * mu * (1 - mu))[:, None]).T @ X + ridge * np.eye(k)
+        grad = X.T @ (w_ * (y - mu)) - lam * (beta - m)
+        hess = (X * (w_ * mu * (1 - mu))[:, None]).T @ X + np.diag(lam)
         step = np.linalg.solve(hess, grad)
         beta = beta + step
         if np.max(np.abs(step)) < tol:
@@ -99,7 +105,7 @@ def fit_logistic(
             stacklevel=2,
         )
     mu = sigmoid(X @ beta)
-    hess = (X * (w_ * mu * (1 - mu))[:, None]).T @ X + ridge * np.eye(k)
+    hess = (X * (w_ * mu * (1 - mu))[:, None]).T @ X + np.diag(lam)
     bread = np.linalg.inv(hess)
     score = X * (w_ * (y - mu))[:, None]
     if clusters is not None:

@@ -122,10 +122,21 @@ def audit(
     _check_params(rounds, alpha)
     boot = Boot(rounds=rounds, alpha=float(alpha), seed=seed)
     fam = dict(families or {})
-    df = prepare(validate_comparisons(comparisons, source="<comparisons>"))
+    checked = validate_comparisons(
+        comparisons, source="<comparisons>", require_winner=False
+    )
+    df = prepare(checked)
+    if len(df) < len(checked):
+        logger.info("left out %d rows without a verdict", len(checked) - len(df))
+    if df.empty:
+        raise AuditError(
+            "comparisons hold no verdict (every winner is missing); "
+            "judge the pairs first, e.g. with prefkit judge"
+        )
     gold_df = None
     if gold is not None:
-        gold_df = validate_comparisons(gold, source="<gold>")
+        gold_df = validate_comparisons(gold, source="<gold>", require_winner=False)
+        gold_df = gold_df[gold_df["winner"].notna()]
     df = attach_gold(df, gold_df)
     ratings_df = None
     if ratings is not None:

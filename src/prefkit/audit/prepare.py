@@ -15,6 +15,10 @@ FloatArray = NDArray[Any]
 #: Judge name used when the table has no ``judge`` column.
 DEFAULT_JUDGE = "judge"
 
+#: Column pairs holding response lengths of a and b, tried in this order
+#: (``len_output_1/2`` is what the AlpacaEval reader keeps).
+LENGTH_COLUMNS = (("len_a", "len_b"), ("len_output_1", "len_output_2"))
+
 _FLIP = {"a": "b", "b": "a", "tie": "tie"}
 
 
@@ -30,11 +34,12 @@ def preference_of(df: pd.DataFrame) -> FloatArray:
 
 def lengths_of(df: pd.DataFrame) -> tuple[FloatArray, FloatArray] | None:
     """Lengths in characters from ``len_a``/``len_b`` or the texts; None if neither."""
-    if {"len_a", "len_b"} <= set(df.columns):
-        return (
-            df["len_a"].to_numpy(dtype=float, na_value=np.nan),
-            df["len_b"].to_numpy(dtype=float, na_value=np.nan),
-        )
+    for la, lb in LENGTH_COLUMNS:
+        if {la, lb} <= set(df.columns):
+            return (
+                pd.to_numeric(df[la], errors="coerce").to_numpy(dtype=float),
+                pd.to_numeric(df[lb], errors="coerce").to_numpy(dtype=float),
+            )
     if {"response_a", "response_b"} <= set(df.columns):
         return (
             df["response_a"].map(_text_len).to_numpy(dtype=float),
@@ -57,12 +62,15 @@ def prompt_ids(df: pd.DataFrame) -> NDArray[np.object_]:
 
 
 def prepare(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """Add the internal columns ``_judge, _cluster, _winner, _key, _gold_key_flip``.
+    """Add the internal columns ``_judge, _cluster, _winner, _key, _flip``.
 
-    ``_key`` identifies the item (prompt and unordered model pair); ``_flip``
+    Rows without a verdict (unparsable judge output) are left out. ``_key``
+    identifies the item (prompt and unordered model pair); ``_flip``
     is True when the row lists the pair in the other order than ``_key``.
     """
-    df = comparisons.reset_index(drop=True).copy()
+    df = comparisons[comparisons["winner"].notna()].reset_index(drop=True)
+    # Reader bookkeeping (file lines) does not survive filtering and concat.
+    df.attrs = {}
     df["_judge"] = (
         df["judge"].fillna(DEFAULT_JUDGE).astype(str)
         if "judge" in df.columns

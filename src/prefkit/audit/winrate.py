@@ -187,6 +187,7 @@ def lc_win_rate(
     *,
     alpha: float = 0.05,
     difficulty: pd.Series | None = None,
+    length_pooling: float = 10.0,
 ) -> pd.DataFrame:
     """AlpacaEval's length-controlled win rate of every model, in percent [Dubois24].
 
@@ -217,6 +218,13 @@ def lc_win_rate(
         published one). None estimates it from every model in the table
         (:func:`instruction_difficulty`); with fewer than three models the
         term is left out.
+    length_pooling : float, default=10.0
+        Strength of a ridge pulling every model's length slope ``phi_m``
+        towards the median slope of all models (0: independent fits). It
+        stands in for AlpacaEval's regularisation towards its gamed
+        baselines (the baseline's own concise/verbose variants, which are
+        not public here) and keeps a model with extreme lengths (a gamed
+        or constant output) from absorbing its quality into the slope.
 
     Returns
     -------
@@ -244,8 +252,15 @@ def lc_win_rate(
     out = []
     for judge, jrows in rows.groupby("judge", sort=True):
         d = _difficulty_for(jrows, difficulty)
-        for model, g in jrows.groupby("model", sort=True):
-            out.append(_lc_one(str(judge), str(model), g, d, z))
+        groups = list(jrows.groupby("model", sort=True))
+        free = [_lc_one(str(judge), str(m), g, d, z, 0.0, 0.0) for m, g in groups]
+        centre = float(np.median([r["length_coef"] for r in free]))
+        if length_pooling > 0 and len(groups) > 1:
+            free = [
+                _lc_one(str(judge), str(m), g, d, z, length_pooling, centre)
+                for m, g in groups
+            ]
+        out += free
     table = pd.DataFrame(out)
     return table.sort_values("lc_win_rate", ascending=False, ignore_index=True)
 
@@ -261,7 +276,13 @@ def _difficulty_for(rows: pd.DataFrame, given: pd.Series | None) -> pd.Series | 
 
 
 def _lc_one(
-    judge: str, model: str, g: pd.DataFrame, d: pd.Series | None, z: float
+    judge: str,
+    model: str,
+    g: pd.DataFrame,
+    d: pd.Series | None,
+    z: float,
+    pooling: float,
+    centre: float,
 ) -> dict[str, object]:
     """Fit one model's GLM and predict it at zero length difference."""
     y = g["preference"].to_numpy(float)
@@ -272,7 +293,8 @@ def _lc_one(
     else:
         diff = d.reindex(g["prompt_id"].astype(str)).fillna(0.0).to_numpy(float)
     X = np.column_stack([np.ones(n), x, diff])
-    fit = fit_logistic(X, y, ridge=1e-4)
+    ridge = np.array([1e-4, 1e-4 + pooling, 1e-4])
+    fit = fit_logistic(X, y, ridge=ridge, prior_mean=np.array([0.0, centre, 0.0]))
     X0 = X.copy()
     X0[:, 1] = 0.0
     s = sigmoid(X0 @ fit.coef_)
