@@ -91,3 +91,64 @@ def vote(client: TestClient, fields: dict[str, str], choice: str = "left", **ext
     """POST a vote with the given form fields (no redirect following)."""
     data = {**fields, "choice": choice, **extra}
     return client.post("/vote", data=data, follow_redirects=False)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``prefkit arena serve`` in a subprocess on 127.0.0.1 (killable)."""
+
+    def __init__(self, db: Path, candidates: Path | None, **options: Any) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-m", "prefkit.cli.main", "arena", "serve"]
+        cmd += ["--db", str(db), "--port", str(self.port)]
+        if candidates is not None:
+            cmd += ["--candidates", str(candidates)]
+        for name, value in options.items():
+            cmd += [f"--{name.replace('_', '-')}", str(value)]
+        env = {**os.environ, "PREFKIT_ARENA_ADMIN_TOKEN": ADMIN}
+        self.log = db.with_suffix(".log").open("w")
+        self.process = subprocess.Popen(
+            cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env
+        )
+        self._wait()
+
+    def _wait(self, timeout: float = 90.0) -> None:
+        import time
+
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"arena server exited with {self.process.returncode}"
+                )
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.kill()
+        raise RuntimeError(f"arena server did not answer within {timeout:g} s")
+
+    def kill(self) -> None:
+        """SIGKILL the server (no chance to flush or close anything)."""
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.log.close()

@@ -209,3 +209,43 @@ def test_board_fits_judges_on_the_same_pairs_only():
     assert board.judges["j"]["n_battles"].tolist() == [2, 2]
     assert board.agreement["n"].tolist() == [2]
     assert board.agreement["agree"].tolist() == [1]
+
+
+def _simulated(n: int, models: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    truth = np.linspace(1.0, -1.0, models)
+    i = rng.integers(0, models, n)
+    j = (i + rng.integers(1, models, n)) % models
+    p = 1 / (1 + np.exp(-(truth[i] - truth[j])))
+    return pd.DataFrame(
+        {
+            "prompt_id": [str(k) for k in range(n)],
+            "model_a": [f"m{k}" for k in i],
+            "model_b": [f"m{k}" for k in j],
+            "winner": np.where(rng.random(n) < p, "a", "b"),
+            "judge": "v",
+        }
+    )
+
+
+def test_board_uses_prefkit_rank_once_every_model_has_enough_battles():
+    """With 30+ battles a model the board is prefkit.rank's sandwich leaderboard."""
+    from prefkit.arena.board import L2
+    from prefkit.rank import leaderboard
+
+    human = _simulated(400, 4, 0)
+    board = build_board(human, pd.DataFrame())
+    assert board.notes["human"] == "Bradley-Terry with sandwich intervals"
+    expected = leaderboard(human[["model_a", "model_b", "winner"]], l2=L2).table
+    pd.testing.assert_frame_equal(
+        board.human.reset_index(drop=True),
+        expected.loc[:, board.human.columns].reset_index(drop=True),
+    )
+
+
+def test_board_early_uses_wide_ridge_intervals():
+    """With a handful of votes the note says ridge/Wald, and intervals are wide."""
+    human = _simulated(6, 3, 1)
+    board = build_board(human, pd.DataFrame())
+    assert board.notes["human"].startswith("ridge Bradley-Terry with Wald")
+    assert ((board.human["upper"] - board.human["lower"]) > 400).all()

@@ -19,6 +19,8 @@ from prefkit.rank import DisconnectedGraphError, leaderboard
 
 #: Ridge penalty of every live fit: keeps a model that never lost finite.
 L2 = 1e-2
+#: Battles every model needs before the board switches to sandwich intervals.
+MIN_BATTLES = 30
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,28 @@ def _board_of(comparisons: pd.DataFrame, level: float) -> tuple[pd.DataFrame, st
     """A leaderboard and a note on how it was fitted.
 
     :func:`prefkit.rank.leaderboard` (sandwich intervals) once the comparison
-    graph is connected; before that, early in a collection, the ridge fit of
-    :func:`~prefkit.arena.ratings.fit_bt` whose prior ties the pieces together
-    and whose Wald intervals stay wide.
+    graph is connected and every model has :data:`MIN_BATTLES` battles. Before
+    that, early in a collection, the sandwich estimate is far too narrow (a
+    model that lost its only two battles gets a tight interval), so the board
+    uses the ridge fit of :func:`~prefkit.arena.ratings.fit_bt` with Wald
+    intervals from the penalised information, which stay wide.
     """
     if comparisons.empty:
         return pd.DataFrame(columns=list(LEADERBOARD_COLUMNS)), "no comparisons yet"
     table = comparisons.loc[:, ["model_a", "model_b", "winner"]]
+    fewest = pd.concat([table["model_a"], table["model_b"]]).value_counts().min()
+    early = (
+        f"ridge Bradley-Terry with Wald intervals (sandwich intervals once "
+        f"every model has {MIN_BATTLES} battles and the graph is connected)"
+    )
+    if fewest < MIN_BATTLES:
+        return leaderboard_table(fit_bt(table, l2=L2), level=level), early
     try:
         board = leaderboard(table, l2=L2, ci="sandwich", alpha=1.0 - level)
     except DisconnectedGraphError as exc:
-        note = f"{exc}; until then, ridge Bradley-Terry with Wald intervals"
-        return leaderboard_table(fit_bt(table, l2=L2), level=level), note
+        return leaderboard_table(fit_bt(table, l2=L2), level=level), f"{exc}; {early}"
     columns = list(LEADERBOARD_COLUMNS)
-    return board.table.loc[:, columns], "Bradley-Terry, sandwich intervals"
+    return board.table.loc[:, columns], "Bradley-Terry with sandwich intervals"
 
 
 def build_board(
