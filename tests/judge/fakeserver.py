@@ -76,8 +76,15 @@ class HttpServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
 
+    async def _shutdown(self) -> None:
+        me = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not me:
+                task.cancel()
+        self.loop.call_soon(self.loop.stop)
+
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop)
         self.thread.join(5)
 
 
@@ -182,6 +189,7 @@ class FaultProxy:
         self.slow_seconds = slow_seconds
         self.count = 0
         self.log: list[str] = []
+        self.client: httpx.AsyncClient | None = None
         self.server = HttpServer(self.handle)
 
     @property
@@ -209,12 +217,13 @@ class FaultProxy:
                 "Lorem ipsum dolor", {**request, "logprobs": None}
             )
             return 200, json.dumps(garbage).encode()
-        async with httpx.AsyncClient(timeout=600) as client:
-            reply = await client.post(
-                self.upstream + path.removeprefix("/v1"),
-                content=body,
-                headers={"Content-Type": "application/json"},
-            )
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=600)
+        reply = await self.client.post(
+            self.upstream + path.removeprefix("/v1"),
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
         return reply.status_code, reply.content
 
     def close(self) -> None:

@@ -35,12 +35,15 @@ class Sample:
     verdict : {"a", "b", "tie"} or None
         The verdict the judge gave (its text), None on failure.
     failure : str or None
-        The failure's reason.
+        Why the reply gave no verdict (e.g. a parse failure).
+    attempts : tuple of str
+        The reason of each failed request attempt (``"attempt 1: 429 ..."``).
     """
 
     dist: NDArray[np.float64] | None
     verdict: str | None
     failure: str | None = None
+    attempts: tuple[str, ...] = ()
 
 
 def soft_p_a(dist: NDArray[np.float64]) -> float:

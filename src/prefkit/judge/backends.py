@@ -210,6 +210,10 @@ class OpenAIBackend:
             }
         return self._clients[loop]
 
+    async def start(self) -> None:
+        """Create this event loop's client before any request is timed."""
+        self._client()
+
     async def complete(self, request: Request) -> Completion:
         """Send one chat completion; map errors to transient or permanent."""
         import openai

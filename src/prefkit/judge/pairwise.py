@@ -262,15 +262,10 @@ def generative_samples(
                 o = outcomes[i]
                 i += 1
                 if o.completion is None:
-                    ks.append(Sample(None, None, "; ".join(o.failures)))
+                    ks.append(Sample(None, None, attempts=o.failures))
                     continue
                 s = _sample_of(o.completion, scale, evidence, bool(swapped))
-                retried = "; ".join(o.failures)
-                if retried:
-                    s = Sample(
-                        s.dist, s.verdict, "; ".join(filter(None, [retried, s.failure]))
-                    )
-                ks.append(s)
+                ks.append(Sample(s.dist, s.verdict, s.failure, o.failures))
             per_row.append(ks)
         out.append(per_row)
     return out
@@ -330,7 +325,9 @@ def _rows(
             name = "ba" if shown[i] else "ab"
             by_order[name] = order_verdict(samples[i])
             verdicts += [s.verdict for s in samples[i] if s.verdict is not None]
-            failures += [f"{name}: {s.failure}" for s in samples[i] if s.failure]
+            for s in samples[i]:
+                failures += [f"{name}: {reason}" for reason in s.attempts]
+                failures += [f"{name}: {s.failure}"] if s.failure else []
         (w_ab, p_ab), (w_ba, p_ba) = by_order["ab"], by_order["ba"]
         winner, p_a, keep = combine_orders(w_ab, w_ba, p_ab, p_ba, disagreement)
         unc = binary_entropy(p_a) if soft_uncertainty else diversity_entropy(verdicts)

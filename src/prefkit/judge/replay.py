@@ -111,7 +111,7 @@ def _both_orders(table: pd.DataFrame, path: str) -> pd.DataFrame:
     value_cols = ["winner"] + (["p_a"] if "p_a" in table.columns else [])
     ab = shown[~shown["swapped"]].drop_duplicates(key).set_index(key)[value_cols]
     ba = shown[shown["swapped"]].drop_duplicates(key).set_index(key)[value_cols]
-    both = ab.join(ba, how="outer", suffixes=("_ab", "_ba"))
+    both = ab.add_suffix("_ab").join(ba.add_suffix("_ba"), how="outer")
     return both.reset_index()
 
 

@@ -164,6 +164,10 @@ async def _run_missing(
     if getattr(backend, "max_concurrency", None):
         limit = min(limit, int(backend.max_concurrency))
     gate = asyncio.Semaphore(limit)
+    # set-up (client creation, imports) must not count against the timeout
+    start = getattr(backend, "start", None)
+    if start is not None:
+        await start()
     rng = random.Random(seed)
     results: dict[str, Outcome] = {}
 
