@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,10 +58,7 @@ def file_format(path: str | os.PathLike[str]) -> FileFormat:
 
 
 def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise PrefkitDataError.single(str(path), None, "-", "no such file")
-    if path.is_dir():
-        raise PrefkitDataError.single(str(path), None, "-", "is a folder, not a file")
+    _check_file(path)
     raw = path.read_bytes()
     if path.name.endswith(".gz"):
         try:
@@ -73,8 +70,59 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise PrefkitDataError.single(str(path), None, "-", "no such file")
+    if path.is_dir():
+        raise PrefkitDataError.single(str(path), None, "-", "is a folder, not a file")
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when its name ends in ``.gz``."""
+    _check_file(path)
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _gzip_error(path: Path, exc: Exception) -> PrefkitDataError:
+    return PrefkitDataError.single(
+        str(path), None, "-", f"not a readable gzip file ({exc})"
+    )
+
+
+def _scan(path: Path) -> tuple[bool, bool, int]:
+    """(has content, lines are plain, first non-blank byte) in one streaming pass.
+
+    Plain means no blank line and no carriage return, so that Arrow's row
+    ``i`` is line ``i + 1``.
+    """
+    content, plain, first, previous = False, True, -1, b"\n"
+    try:
+        with _open_binary(path) as handle:
+            while chunk := handle.read(1 << 22):
+                if (
+                    b"\r" in chunk
+                    or b"\n\n" in chunk
+                    or (previous == b"\n" and chunk.startswith(b"\n"))
+                ):
+                    plain = False
+                stripped = chunk.lstrip()
+                if stripped and not content:
+                    content, first = True, stripped[0]
+                previous = chunk[-1:]
+    except (OSError, EOFError) as exc:
+        raise _gzip_error(path, exc) from None
+    return content, plain, first
+
+
 def read_jsonl(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a JSONL file (one JSON object per line) into a DataFrame.
+
+    Arrow's block reader parses the file straight from disk (memory bounded
+    by the resulting table, not by a copy of the file). When Arrow rejects
+    the file, a line-by-line pass names every bad line. A file holding one
+    JSON array of objects (``model_outputs.json``) is read too.
 
     Parameters
     ----------
@@ -94,71 +142,107 @@ def read_jsonl(path: str | os.PathLike[str]) -> pd.DataFrame:
         list or scalar instead of an object) and an empty file.
     """
     p = Path(path)
-    raw = _read_bytes(p)
-    if not raw.strip():
+    content, plain, first = _scan(p)
+    if not content:
         raise PrefkitDataError.single(str(p), None, "-", "empty file (no records)")
-    df: pd.DataFrame | None = None
-    if b"\n\n" not in raw and b"\r" not in raw and not raw.startswith(b"\n"):
-        df = _read_jsonl_fast(raw)
+    if first == ord("["):
+        return _read_json_array(p)
+    df = _read_jsonl_fast(p) if plain else None
     if df is None:
-        return _read_jsonl_slow(raw, str(p))
+        return _read_jsonl_slow(p)
     df.attrs[SOURCE_ATTR] = str(p)
     df.attrs[LINES_ATTR] = np.arange(1, len(df) + 1)
     return df
 
 
-def _read_jsonl_fast(raw: bytes) -> pd.DataFrame | None:
+def _read_jsonl_fast(path: Path) -> pd.DataFrame | None:
     """Arrow's reader; None when the file needs the careful path."""
     try:
         table = pa_json.read_json(
-            io.BytesIO(raw),
-            read_options=pa_json.ReadOptions(block_size=1 << 24),
+            str(path), read_options=pa_json.ReadOptions(block_size=1 << 24)
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
-    # nested objects stay Python dicts/lists; strings become plain objects
-    return table.to_pandas(types_mapper=None, maps_as_pydicts="strict")
+    except (OSError, EOFError) as exc:
+        raise _gzip_error(path, exc) from None
+    # nested objects become Python dicts, lists numpy arrays
+    return table.to_pandas(maps_as_pydicts="strict")
 
 
-def _read_jsonl_slow(raw: bytes, source: str) -> pd.DataFrame:
+def _parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) or (None, what is wrong with the line)."""
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte {exc.start} of the line)"
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return None, "JSON nested too deeply"
+    if not isinstance(value, dict):
+        return None, got_expected("not a JSON object", value, "one object per line")
+    return value, None
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of each non-blank line, streamed."""
+    try:
+        with _open_binary(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line
+    except (OSError, EOFError) as exc:
+        raise _gzip_error(path, exc) from None
+
+
+def _read_jsonl_slow(path: Path) -> pd.DataFrame:
     """Line-by-line parse that names every bad line."""
+    source = str(path)
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     problems: list[Problem] = []
     n_more = 0
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        problem = None
-        try:
-            value = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            problem = f"not valid UTF-8 (byte {exc.start} of the line)"
-        except json.JSONDecodeError as exc:
-            problem = f"not valid JSON ({exc.msg} at column {exc.colno})"
-        except RecursionError:
-            problem = "JSON nested too deeply"
+    for number, line in _lines(path):
+        value, problem = _parse_line(line)
+        if value is not None:
+            records.append(value)
+            lines.append(number)
+        elif len(problems) < MAX_PROBLEMS:
+            problems.append(Problem(source, number, "-", str(problem)))
         else:
-            if not isinstance(value, dict):
-                problem = got_expected(
-                    "not a JSON object", value, "one object per line"
-                )
-            else:
-                records.append(value)
-                lines.append(number)
-        if problem is not None:
-            if len(problems) < MAX_PROBLEMS:
-                problems.append(Problem(source, number, "-", problem))
-            else:
-                n_more += 1
+            n_more += 1
     if problems:
         raise PrefkitDataError(problems, n_more)
     if not records:
         raise PrefkitDataError.single(source, None, "-", "empty file (no records)")
-    df = pd.DataFrame.from_records(records)
-    df.attrs[SOURCE_ATTR] = source
-    df.attrs[LINES_ATTR] = np.asarray(lines)
-    return df
+    return _batch(records, lines, source)
+
+
+def _read_json_array(path: Path) -> pd.DataFrame:
+    """A file holding one JSON array of objects; rows named by their line."""
+    source = str(path)
+    with _open_binary(path) as handle:
+        value, problem = _parse_line(b'{"records": ' + handle.read() + b"}")
+    if value is None:
+        problem = str(problem).replace("not a JSON object", "not a JSON array")
+        raise PrefkitDataError.single(source, None, "-", problem)
+    records = value["records"]
+    if not isinstance(records, list) or not records:
+        raise PrefkitDataError.single(source, None, "-", "empty JSON array")
+    bad = [k for k, r in enumerate(records) if not isinstance(r, dict)]
+    if bad:
+        problems = [
+            Problem(
+                source,
+                k + 1,
+                "-",
+                got_expected("not a JSON object", records[k], "an array of objects"),
+            )
+            for k in bad
+        ]
+        raise PrefkitDataError(problems)
+    # record k is reported as "line" k + 1: the array's k-th element
+    return _batch(records, list(range(1, len(records) + 1)), source)
 
 
 def iter_jsonl(
@@ -171,31 +255,17 @@ def iter_jsonl(
     :class:`PrefkitDataError` naming it.
     """
     p = Path(path)
-    opener = gzip.open if p.name.endswith(".gz") else open
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    with opener(p, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise PrefkitDataError.single(
-                    str(p), number, "-", f"not valid JSON ({exc})"
-                ) from None
-            if not isinstance(value, dict):
-                raise PrefkitDataError.single(
-                    str(p),
-                    number,
-                    "-",
-                    got_expected("not a JSON object", value, "one object per line"),
-                )
-            records.append(value)
-            lines.append(number)
-            if len(records) >= batch_size:
-                yield _batch(records, lines, str(p))
-                records, lines = [], []
+    for number, line in _lines(p):
+        value, problem = _parse_line(line)
+        if value is None:
+            raise PrefkitDataError.single(str(p), number, "-", str(problem))
+        records.append(value)
+        lines.append(number)
+        if len(records) >= batch_size:
+            yield _batch(records, lines, str(p))
+            records, lines = [], []
     if records:
         yield _batch(records, lines, str(p))
 

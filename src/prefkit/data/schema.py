@@ -165,10 +165,16 @@ def _check_str(col: pd.Series, name: str, required: bool, out: Collector) -> Non
     if required and missing.any():
         idx = np.flatnonzero(missing)
         out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
-    if col.dtype == object:
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        values = np.asarray(col.astype(object).to_numpy(), dtype=object)
+    if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
         not_str = np.fromiter(
             (not isinstance(v, str) for v in values), bool, len(values)
         )
+    else:
+        # a numeric or boolean column where text belongs: every value is wrong
+        not_str = np.full(len(values), not pd.api.types.is_string_dtype(col))
+    if not_str.any():
         bad = np.flatnonzero(not_str & ~missing)
         out.add_rows(
             bad,

@@ -1,0 +1,128 @@
+"""Readers and writers: round trips, line numbers, streaming, bad files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prefkit.data import iter_jsonl, load, read_table, write_table
+from prefkit.data.io import read_jsonl
+from prefkit.data.schema import LINES_ATTR
+from prefkit.errors import PrefkitDataError
+
+TABLE = pd.DataFrame(
+    {
+        "prompt_id": ["1", "2", "3"],
+        "model_a": ["x", "y", "x"],
+        "model_b": ["y", "z", "z"],
+        "winner": ["a", "tie", "b"],
+        "p_a": [0.9, 0.5, np.nan],
+        "judge": ["j1", "j2", None],
+        "swapped": [False, True, False],
+    }
+)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "csv", "parquet"])
+def test_round_trip(tmp_path, suffix):
+    """A comparisons table written and loaded back is unchanged."""
+    path = write_table(TABLE, tmp_path / f"t.{suffix}")
+    back = load(path)
+    assert back["winner"].astype(str).tolist() == ["a", "tie", "b"]
+    assert back["prompt_id"].tolist() == ["1", "2", "3"]
+    np.testing.assert_allclose(back["p_a"], TABLE["p_a"])
+    assert back["swapped"].tolist() == [False, True, False]
+    assert back["judge"].isna().tolist() == [False, False, True]
+
+
+def test_blank_lines_keep_line_numbers(tmp_path):
+    """With blank lines, a bad value is still reported on its real line."""
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        '{"model_a":"x","model_b":"y","winner":"a"}\n\n\n'
+        '{"model_a":"x","model_b":"y","winner":"?"}\n'
+    )
+    with pytest.raises(PrefkitDataError, match=r"b.jsonl:4: winner"):
+        load(path)
+
+
+def test_arrow_path_line_numbers(tmp_path):
+    """Without blank lines (Arrow's path) rows map to lines 1..n."""
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"k": k}) + "\n" for k in range(5)))
+    assert read_jsonl(path).attrs[LINES_ATTR].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_bad_json_lines_all_named(tmp_path):
+    """Every bad line is listed, each with what is wrong."""
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": \n[1, 2]\n{"a": "\xff"}\n')
+    with pytest.raises(PrefkitDataError) as info:
+        read_jsonl(path)
+    lines = {p.line: p.message for p in info.value.problems}
+    assert set(lines) == {2, 3, 4}
+    assert "not valid JSON" in lines[2] and "not a JSON object" in lines[3]
+    assert "not valid UTF-8" in lines[4]
+
+
+def test_empty_and_missing_files(tmp_path):
+    """Empty, missing, folder and unknown-suffix inputs are clean errors."""
+    (tmp_path / "e.jsonl").write_text("\n  \n")
+    with pytest.raises(PrefkitDataError, match="empty file"):
+        read_jsonl(tmp_path / "e.jsonl")
+    with pytest.raises(PrefkitDataError, match="no such file"):
+        read_table(tmp_path / "missing.jsonl")
+    with pytest.raises(PrefkitDataError, match="is a folder"):
+        read_jsonl(tmp_path)
+    with pytest.raises(PrefkitDataError, match="unknown file type"):
+        read_table(tmp_path / "t.xlsx")
+    (tmp_path / "g.jsonl.gz").write_bytes(b"not gzip")
+    with pytest.raises(PrefkitDataError, match="not a readable gzip file"):
+        read_jsonl(tmp_path / "g.jsonl.gz")
+
+
+def test_json_array_file(tmp_path):
+    """A JSON array of objects (AlpacaEval model_outputs.json) is read too."""
+    path = tmp_path / "model_outputs.json"
+    records = [
+        {"instruction": f"q{k}", "output": f"o{k}", "generator": "m"} for k in range(3)
+    ]
+    path.write_text(json.dumps(records, indent=2))
+    df = load(path)
+    assert df.attrs["prefkit_format"] == "alpaca_eval_outputs" and len(df) == 3
+    path.write_text(json.dumps([records[0], 5]))
+    with pytest.raises(
+        PrefkitDataError, match=r"model_outputs.json:2: -: not a JSON object"
+    ):
+        read_jsonl(path)
+
+
+def test_iter_jsonl_streams_in_batches(tmp_path):
+    """iter_jsonl yields bounded batches carrying their line numbers."""
+    path = tmp_path / "s.jsonl.gz"
+    with gzip.open(path, "wt") as handle:
+        for k in range(10):
+            handle.write(json.dumps({"k": k}) + "\n")
+    batches = list(iter_jsonl(path, batch_size=4))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert batches[2].attrs[LINES_ATTR].tolist() == [9, 10]
+
+
+def test_iter_jsonl_names_bad_line(tmp_path):
+    """A bad line stops the stream with its number."""
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"k": 1}\n{"k": \n')
+    with pytest.raises(PrefkitDataError, match=r"s.jsonl:2: -: not valid JSON"):
+        list(iter_jsonl(path))
+
+
+def test_csv_reports_header_offset(tmp_path):
+    """CSV row i is line i + 2 (after the header)."""
+    path = tmp_path / "t.csv"
+    path.write_text("model_a,model_b,winner\nx,y,a\nx,y,draw\n")
+    with pytest.raises(PrefkitDataError, match=r"t.csv:3: winner"):
+        load(path)
