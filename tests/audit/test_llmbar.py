@@ -47,7 +47,7 @@ def test_position_consistency_equals_recount(
 
 
 def test_first_slot_rate_equals_recount(raw: pd.DataFrame, result: AuditResult) -> None:
-    """First-slot rate equals the share of parsable verdicts naming the shown-first output."""
+    """First-slot rate equals the share of verdicts naming the output shown first."""
     first = pd.concat(
         [
             (raw["winner_swap_false"] == "1").where(raw["winner_swap_false"].notna()),
@@ -87,7 +87,7 @@ def test_mcnemar_direction_on_gpt35(result: AuditResult) -> None:
 
 
 def test_chatgpt_flagged_gpt4_not(shared_data: Path) -> None:
-    """With CIs, ChatGPT/Vanilla's first-slot bias is flagged and GPT-4/Vanilla's is not."""
+    """With CIs, ChatGPT's first-slot bias is flagged and GPT-4's is not."""
     df = load(need(shared_data / FILE))
     df = df[df["judge"].isin(["GPT-4/Vanilla", "ChatGPT/Vanilla"])]
     res = audit(df, rounds=300, warn=False)

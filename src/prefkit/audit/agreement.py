@@ -40,13 +40,14 @@ def ceiling_rows(gold: pd.DataFrame, boot: Boot) -> list[Row]:
             f"items with {m} annotators; the ceiling for any judge",
         )
     ]
-    cols = list(votes.columns)
+    codes = votes.map(lambda v: _CODE.get(v, np.nan)).to_numpy(dtype=float)
     kappas = []
-    for i, u in enumerate(cols):
-        for v in cols[i + 1 :]:
-            both = votes[u].notna() & votes[v].notna()
+    n_raters = codes.shape[1]
+    for u in range(n_raters):
+        for v in range(u + 1, n_raters):
+            both = np.isfinite(codes[:, u]) & np.isfinite(codes[:, v])
             if both.sum() >= 2:
-                x, y = votes[u][both].to_numpy(), votes[v][both].to_numpy()
+                x, y = codes[both, u], codes[both, v]
                 kappas.append(fig.cohen_kappa(x, y, np.ones(len(x))))
     rows.append(
         make_row(
@@ -57,7 +58,7 @@ def ceiling_rows(gold: pd.DataFrame, boot: Boot) -> list[Row]:
             f"mean over {len(kappas)} annotator pairs; no CI",
         )
     )
-    matrix = votes.T.map(lambda v: _CODE.get(v, np.nan)).to_numpy(dtype=float)
+    matrix = codes.T
     rows.append(
         make_row(
             "agreement",

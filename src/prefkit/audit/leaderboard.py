@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.special import expit
 
 FloatArray = NDArray[Any]
 
@@ -48,11 +49,13 @@ def bradley_terry(
     wins = Wp.sum(axis=1)
     r = np.zeros(n) if init is None else init - np.mean(init)
     for _ in range(max_iter):
-        P = 1 / (1 + np.exp(r[None, :] - r[:, None]))
+        P = expit(r[:, None] - r[None, :])
         grad = wins - (games * P).sum(axis=1)
         V = games * P * P.T
         hess = np.diag(V.sum(axis=1)) - V + 1e-9 * np.eye(n) + 1.0 / n
         step = np.linalg.solve(hess, grad)
+        # Damped: a full Newton step can overshoot from a flat start.
+        step *= min(1.0, 1.0 / max(np.max(np.abs(step)), 1e-12))
         r = r + step
         r -= r.mean()
         if np.max(np.abs(step)) < tol:

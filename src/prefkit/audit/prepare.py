@@ -103,15 +103,21 @@ def gold_labels(gold: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     Returns
     -------
     labels : Series
-        Indexed by ``_key``: the canonical-labelling verdict most annotators
-        gave (``tie`` when no label has a strict majority).
+        Indexed by ``_key``: the canonical-labelling verdict a strict
+        majority of the item's annotators gave (NaN without one: such items
+        get no gold label).
     votes : DataFrame
         Items x annotators, canonical verdicts (None where not rated).
     """
     g = prepare(gold)
     g["_canon"] = oriented(g["_winner"].to_numpy(dtype=object), g["_flip"].to_numpy())
+    # One annotator per column: ``annotator`` (crowd worker) if given, else judge.
+    if "annotator" in g.columns:
+        g["_rater"] = g["_judge"] + "/" + g["annotator"].astype(str)
+    else:
+        g["_rater"] = g["_judge"]
     votes = g.pivot_table(
-        index="_key", columns="_judge", values="_canon", aggfunc="first"
+        index="_key", columns="_rater", values="_canon", aggfunc="first"
     )
     counts = pd.crosstab(g["_key"], g["_canon"])
     for label in ("a", "b", "tie"):
@@ -119,8 +125,8 @@ def gold_labels(gold: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
             counts[label] = 0
     counts = counts[["a", "b", "tie"]]
     top = counts.max(axis=1)
-    n_top = counts.eq(top, axis=0).sum(axis=1)
-    labels = counts.idxmax(axis=1).where(n_top == 1, "tie")
+    # A strict majority of the item's annotators, else no gold label.
+    labels = counts.idxmax(axis=1).where(2 * top > counts.sum(axis=1))
     return labels, votes
 
 
