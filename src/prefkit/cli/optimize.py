@@ -1,9 +1,252 @@
-"""CLI commands of this area (registered by :mod:`prefkit.cli.main`)."""
+"""``prefkit optimize``: preference losses, training, ranking diagnostics, curricula."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
 import typer
+
+from prefkit.cli.common import (
+    CliError,
+    JsonOption,
+    clean_errors,
+    print_frame,
+    print_json,
+)
+
+optimize_app = typer.Typer(
+    help="Preference optimization: DPO-family losses, training, ranking accuracy.",
+    no_args_is_help=True,
+)
+
+PairsArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Pairs file: prompt/chosen/rejected, a comparisons table, or HH "
+        "transcripts (.jsonl.gz with chosen/rejected dialogues).",
+    ),
+]
+SkipOption = Annotated[int, typer.Option("--skip", help="Pairs to skip first.")]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", help="Pairs to use (all if absent).")
+]
+
+
+def _read_pairs(path: Path, skip: int, limit: int | None) -> pd.DataFrame:
+    """Pairs from a file, HH transcripts detected by their fields."""
+    from prefkit.data.io import read_table
+    from prefkit.optimize.pairs import preference_pairs, read_hh
+
+    if skip < 0 or (limit is not None and limit < 1):
+        raise CliError(f"--skip must be >= 0 and --limit >= 1 (got {skip}, {limit})")
+    want = None if limit is None else skip + limit
+    if path.name.endswith((".jsonl.gz", ".jsonl")) and _is_hh(path):
+        table = read_hh(path, limit=want)
+    else:
+        table = read_table(path)
+    table = table.iloc[skip:want]
+    return preference_pairs(table, source=path.name)
+
+
+def _is_hh(path: Path) -> bool:
+    import gzip
+    import json
+
+    opener: Any = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        first = json.loads(handle.readline() or "{}")
+    chosen = str(first.get("chosen", ""))
+    return "prompt" not in first and "\n\nAssistant:" in chosen
+
+
+def _load_model(folder: Path | None) -> tuple[Any, Any]:
+    from prefkit.models.hf import load_smollm2
+
+    if folder is None:
+        return load_smollm2()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if not (folder / "config.json").is_file():
+        raise CliError(f"{folder}: not a model folder (no config.json)")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    model.eval()
+    return model, tokenizer
+
+
+def _params(values: list[str]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise CliError(f"--param {item!r}: expected NAME=NUMBER, e.g. beta=0.1")
+    return out
+
+
+@optimize_app.command("losses")
+@clean_errors
+def losses_command(json_out: JsonOption = False) -> None:
+    """List the registry losses and their hyper-parameters.
+
+    Example: prefkit optimize losses --json
+    """
+    from prefkit.optimize.losses import LOSSES, NEEDS, get_loss, hyper_parameters
+
+    rows = [
+        {
+            "loss": name,
+            "hyper_parameters": ", ".join(
+                f"{k}={v}" for k, v in hyper_parameters(name).items()
+            ),
+            "needs": ", ".join(NEEDS[name]),
+            "summary": (get_loss(name).__doc__ or "").strip().splitlines()[0],
+        }
+        for name in LOSSES
+    ]
+    if json_out:
+        print_json(rows)
+    else:
+        print_frame(pd.DataFrame(rows), title="preference losses")
+
+
+@optimize_app.command("train")
+@clean_errors
+def train_command(
+    pairs: PairsArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
+    loss: Annotated[str, typer.Option("--loss", help="Registry loss.")] = "dpo",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Loss hyper-parameter NAME=VALUE (repeatable)."),
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Optimizer steps.")] = 10,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 2,
+    grad_accum: Annotated[int, typer.Option("--grad-accum")] = 1,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 5e-6,
+    max_length: Annotated[int, typer.Option("--max-length")] = 256,
+    max_prompt_length: Annotated[int, typer.Option("--max-prompt-length")] = 128,
+    lora: Annotated[bool, typer.Option("--lora", help="Train LoRA adapters.")] = False,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model folder (embedded SmolLM2).")
+    ] = None,
+    skip: SkipOption = 0,
+    limit: LimitOption = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """Train a policy on preference pairs and save it as a HF model folder.
+
+    Example: prefkit optimize train helpful-base_test.jsonl.gz --limit 300
+    --steps 30 --lr 5e-6 --param beta=0.1 --out runs/dpo
+    """
+    from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
+
+    table = _read_pairs(pairs, skip, limit)
+    config = TrainConfig(
+        loss=loss,  # type: ignore[arg-type]
+        loss_params=_params(param or []),
+        learning_rate=lr,
+        batch_size=batch_size,
+        grad_accum=grad_accum,
+        max_steps=steps,
+        max_length=max_length,
+        max_prompt_length=max_prompt_length,
+        lora=lora,
+        seed=seed,
+        progress=not json_out,
+    )
+    policy, tokenizer = _load_model(model)
+    trainer = PreferenceTrainer(policy, tokenizer, config).fit(table)
+    trainer.save(out)
+    if json_out:
+        print_json({"out": str(out), "history": trainer.history_})
+    else:
+        print_frame(trainer.history_, title=f"training ({len(table)} pairs) -> {out}")
+
+
+@optimize_app.command("ranking")
+@clean_errors
+def ranking_command(
+    pairs: PairsArg,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Policy folder (embedded SmolLM2).")
+    ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option("--reference", help="Reference folder (embedded SmolLM2)."),
+    ] = None,
+    beta: Annotated[float, typer.Option("--beta", help="KL strength.")] = 0.1,
+    preference: Annotated[
+        float,
+        typer.Option("--preference", help="P(chosen preferred) for idealized acc."),
+    ] = 1.0,
+    max_length: Annotated[int, typer.Option("--max-length")] = 256,
+    skip: SkipOption = 0,
+    limit: LimitOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Ranking accuracy of a policy, of its reference, and the idealized one.
+
+    Example: prefkit optimize ranking pairs.jsonl --model runs/dpo --json
+    """
+    from prefkit.optimize.diagnostics import ranking_report
+    from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
+
+    table = _read_pairs(pairs, skip, limit)
+    config = TrainConfig(max_length=max_length, progress=not json_out)
+    scores = []
+    for folder in (reference, model):
+        net, tokenizer = _load_model(folder)
+        scorer = PreferenceTrainer(net, tokenizer, config)
+        scores.append(scorer.score(scorer.encode(table), progress=not json_out))
+    ref, pol = scores
+    report = ranking_report(
+        pol[:, 0], pol[:, 1], ref[:, 0], ref[:, 1], preference, beta
+    )
+    gap = report.attrs["alignment_gap"]
+    if json_out:
+        print_json({"figures": report, "alignment_gap": gap})
+    else:
+        print_frame(report, title=f"ranking accuracy (alignment gap {gap:.3f})")
+
+
+@optimize_app.command("curriculum")
+@clean_errors
+def curriculum_command(
+    ratings: Annotated[Path, typer.Argument(help="Ratings table with texts.")],
+    out: Annotated[Path, typer.Option("--out", help="Pairs file to write.")],
+    pairs: Annotated[str, typer.Option("--pairs", help="all | best_vs_rest")] = "all",
+    order: Annotated[str, typer.Option("--order", help="global | staged")] = "global",
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    json_out: JsonOption = False,
+) -> None:
+    """Curry-DPO pairs from rated responses, ordered easy to hard.
+
+    Example: prefkit optimize curriculum ratings.jsonl --out pairs.jsonl
+    """
+    from prefkit.curate.curriculum import curriculum_pairs
+    from prefkit.data.io import read_table, write_table
+
+    table = curriculum_pairs(
+        read_table(ratings),
+        pairs=pairs,  # type: ignore[arg-type]
+        order=order,  # type: ignore[arg-type]
+        seed=seed,
+    )
+    write_table(table, out)
+    summary = {"pairs": len(table), "out": str(out)}
+    if json_out:
+        print_json(summary)
+    else:
+        print_frame(pd.DataFrame([summary]), title="Curry-DPO pairs")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``prefkit optimize ...`` to ``app``."""
+    app.add_typer(optimize_app, name="optimize")

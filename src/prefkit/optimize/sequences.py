@@ -1,0 +1,193 @@
+"""Tokenising preference pairs and scoring them with a causal language model.
+
+The pair's prompt is run once; its key/value cache is then shared by the
+chosen and the rejected completions, and the output head is applied only at
+completion positions, a chunk of tokens at a time, with the log-softmax taken
+through ``logsumexp`` (never materialising log-probabilities of the whole
+vocabulary for the whole sequence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from prefkit.errors import PrefkitError
+
+Messages = list[dict[str, str]]
+
+
+class SequenceError(PrefkitError, ValueError):
+    """A pair cannot be tokenised as asked."""
+
+
+@dataclass(frozen=True)
+class EncodedPair:
+    """Token ids of one pair: shared prompt, then each completion."""
+
+    prompt_ids: list[int]
+    chosen_ids: list[int]
+    rejected_ids: list[int]
+
+
+def as_messages(prompt: str | Messages, system_prompt: str) -> Messages:
+    """A prompt as chat messages, starting with a system message."""
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else []
+    if not isinstance(prompt, str):
+        messages = [dict(m) for m in prompt]
+    if not messages or messages[0].get("role") != "system":
+        # SmolLM2's template adds its own system prompt when none is given
+        messages.insert(0, {"role": "system", "content": system_prompt})
+    return messages
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _ids(tokenizer: Any, messages: Messages, generation: bool) -> list[int]:
+    out = tokenizer.apply_chat_template(
+        messages, tokenize=True, add_generation_prompt=generation
+    )
+    ids = out["input_ids"] if isinstance(out, dict) or hasattr(out, "keys") else out
+    return [int(i) for i in ids]
+
+
+def encode_pair(
+    tokenizer: Any,
+    prompt: str | Messages,
+    chosen: str,
+    rejected: str,
+    *,
+    system_prompt: str,
+    max_length: int = 256,
+    max_prompt_length: int = 128,
+) -> EncodedPair:
+    """Token ids of a pair through the tokenizer's chat template.
+
+    The completion is what the chat-rendered ``prompt + answer`` adds after
+    the rendered prompt (with generation prompt), end-of-turn tokens
+    included: the convention of TRL's ``DPOTrainer``. The prompt keeps its
+    last ``max_prompt_length`` tokens; each completion is cut so that prompt
+    plus completion fit in ``max_length``.
+    """
+    messages = as_messages(prompt, system_prompt)
+    prompt_ids = _ids(tokenizer, messages, generation=True)
+    full_c = _ids(
+        tokenizer, [*messages, {"role": "assistant", "content": chosen}], False
+    )
+    full_r = _ids(
+        tokenizer, [*messages, {"role": "assistant", "content": rejected}], False
+    )
+    n = min(_common_prefix(prompt_ids, full_c), _common_prefix(prompt_ids, full_r))
+    prompt_ids, chosen_ids, rejected_ids = prompt_ids[:n], full_c[n:], full_r[n:]
+
+    prompt_ids = prompt_ids[-max_prompt_length:]
+    room = max_length - len(prompt_ids)
+    if room < 1:
+        raise SequenceError(
+            f"max_length={max_length} leaves no room for a completion after a "
+            f"prompt of {len(prompt_ids)} tokens; raise max_length above "
+            f"max_prompt_length"
+        )
+    return EncodedPair(prompt_ids, chosen_ids[:room], rejected_ids[:room])
+
+
+def _decoder_and_head(model: Any) -> tuple[Any, Any]:
+    """The transformer body and the output head (through a PEFT wrapper)."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return inner.get_decoder(), inner.get_output_embeddings()
+
+
+def token_logps(hidden: Tensor, head: Any, targets: Tensor, chunk: int) -> Tensor:
+    """Log-probability of each target token, the head applied chunk by chunk.
+
+    Parameters
+    ----------
+    hidden : Tensor of shape (n_tokens, d_model)
+        Hidden state at the position that predicts each target.
+    head : torch.nn.Module
+        The output projection to the vocabulary.
+    targets : Tensor of shape (n_tokens,)
+        Target token ids.
+    chunk : int
+        Tokens per head call (bounds the (chunk, vocab) logits kept).
+    """
+    parts = []
+    for start in range(0, hidden.shape[0], chunk):
+        # (chunk, vocab)
+        logits = head(hidden[start : start + chunk]).float()
+        picked = logits.gather(-1, targets[start : start + chunk, None]).squeeze(-1)
+        parts.append(picked - torch.logsumexp(logits, dim=-1))
+    return torch.cat(parts)
+
+
+def pair_logps(model: Any, pair: EncodedPair, chunk: int = 512) -> Tensor:
+    """Summed log-probabilities of the chosen and rejected completions.
+
+    Returns
+    -------
+    Tensor of shape (2,)
+        ``[log p(chosen | prompt), log p(rejected | prompt)]``; differentiable
+        unless called under ``torch.no_grad`` / ``inference_mode``.
+    """
+    decoder, head = _decoder_and_head(model)
+    device = next(model.parameters()).device
+    completions = [pair.chosen_ids, pair.rejected_ids]
+    n_prompt = len(pair.prompt_ids)
+
+    # the prompt once, keeping its key/value cache
+    prompt = torch.tensor([pair.prompt_ids], device=device)
+    out = decoder(input_ids=prompt, use_cache=True)
+    cache = out.cache
+    last = out.last_hidden_state[0, -1:]
+    cache.batch_repeat_interleave(2)
+
+    # both completions on top of the shared cache, right-padded
+    width = max(len(c) for c in completions)
+    ids = torch.zeros((2, width), dtype=torch.long, device=device)
+    mask = torch.zeros((2, n_prompt + width), dtype=torch.long, device=device)
+    mask[:, :n_prompt] = 1
+    for row, comp in enumerate(completions):
+        ids[row, : len(comp)] = torch.tensor(comp, device=device)
+        mask[row, n_prompt : n_prompt + len(comp)] = 1
+    positions = torch.arange(n_prompt, n_prompt + width, device=device).expand(2, -1)
+    hidden = decoder(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions,
+        cache=cache,
+        use_cache=True,
+    ).last_hidden_state
+
+    # position t predicts token t + 1; the prompt's last state predicts token 0
+    states = [
+        torch.cat([last, hidden[r, : len(c) - 1]]) for r, c in enumerate(completions)
+    ]
+    targets = torch.tensor([t for c in completions for t in c], device=device)
+    logps = token_logps(torch.cat(states), head, targets, chunk)
+    return torch.stack(
+        [part.sum() for part in logps.split([len(c) for c in completions])]
+    )
+
+
+def naive_pair_logps(model: Any, pair: EncodedPair) -> Tensor:
+    """Reference implementation: full forwards and a full log-softmax (tests)."""
+    device = next(model.parameters()).device
+    values = []
+    for comp in (pair.chosen_ids, pair.rejected_ids):
+        ids = torch.tensor([pair.prompt_ids + comp], device=device)
+        logprobs = torch.log_softmax(model(input_ids=ids).logits[0].float(), -1)
+        start = len(pair.prompt_ids)
+        rows = torch.arange(start - 1, start - 1 + len(comp), device=device)
+        values.append(logprobs[rows, torch.tensor(comp, device=device)].sum())
+    return torch.stack(values)

@@ -1,0 +1,385 @@
+"""A compact preference-optimization trainer for single-machine runs.
+
+Steps: tokenise the pairs with the chat template; compute the reference
+log-probabilities once (the reference model is not kept during training);
+then for each optimizer step, score ``batch_size * grad_accum`` pairs, one
+pair per forward (prompt run once, shared by both completions), back-propagate
+each pair's share of the loss at once (so activations of one pair at a time
+are alive), clip and step. Any registry loss that needs only log-probs,
+lengths and soft labels can be trained.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from prefkit.errors import PrefkitError
+from prefkit.models.hf import DEFAULT_SYSTEM_PROMPT
+from prefkit.optimize.losses import (
+    LOSS_NAMES,
+    LossName,
+    PreferenceLogps,
+    compute_loss,
+    hyper_parameters,
+)
+from prefkit.optimize.pairs import preference_pairs
+from prefkit.optimize.sequences import EncodedPair, encode_pair, pair_logps
+
+logger = logging.getLogger("prefkit.optimize")
+
+#: Losses whose inputs the trainer cannot compute from a pairs table.
+UNTRAINABLE: dict[str, str] = {
+    "rationale": "needs the log-probability of a rationale",
+    "spo": "needs preference-degree scores and labels",
+}
+
+
+class TrainerError(PrefkitError, ValueError):
+    """A trainer setting or input that cannot be used."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of :class:`PreferenceTrainer`.
+
+    Attributes
+    ----------
+    loss : str, default="dpo"
+        A key of :data:`prefkit.optimize.losses.LOSSES`.
+    loss_params : mapping of str to float, default={}
+        Hyper-parameters of that loss (e.g. ``{"beta": 0.1}``).
+    learning_rate : float, default=5e-6
+        AdamW learning rate.
+    weight_decay : float, default=0.0
+        AdamW weight decay.
+    batch_size : int, default=2
+        Pairs per micro-batch.
+    grad_accum : int, default=1
+        Micro-batches per optimizer step.
+    max_steps : int, default=10
+        Optimizer steps (the data are reshuffled each pass).
+    max_length : int, default=256
+        Tokens of prompt plus completion kept.
+    max_prompt_length : int, default=128
+        Prompt tokens kept (its end).
+    max_grad_norm : float or None, default=1.0
+        Gradient-norm clipping (None: none).
+    system_prompt : str
+        System message put before every prompt that has none.
+    lora : bool, default=False
+        Train LoRA adapters (peft) instead of all weights.
+    lora_r : int, default=8
+        LoRA rank.
+    lora_alpha : int, default=16
+        LoRA scaling numerator.
+    seed : int, default=0
+        Seed of the shuffling and of torch.
+    threads : int or None, default=2
+        ``torch.set_num_threads`` (None: leave as is).
+    chunk_size : int, default=512
+        Tokens per output-head call.
+    save_every : int or None, default=None
+        Save a checkpoint folder every this many steps (needs ``output_dir``).
+    output_dir : str or None, default=None
+        Where checkpoints go (``step-<n>`` sub-folders).
+    progress : bool, default=True
+        Show a progress bar.
+    """
+
+    loss: LossName = "dpo"
+    loss_params: Mapping[str, float] = field(default_factory=dict)
+    learning_rate: float = 5e-6
+    weight_decay: float = 0.0
+    batch_size: int = 2
+    grad_accum: int = 1
+    max_steps: int = 10
+    max_length: int = 256
+    max_prompt_length: int = 128
+    max_grad_norm: float | None = 1.0
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    lora: bool = False
+    lora_r: int = 8
+    lora_alpha: int = 16
+    seed: int = 0
+    threads: int | None = 2
+    chunk_size: int = 512
+    save_every: int | None = None
+    output_dir: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSS_NAMES:
+            raise TrainerError(
+                f"`loss` is {self.loss!r}; expected one of {', '.join(LOSS_NAMES)}"
+            )
+        if self.loss in UNTRAINABLE:
+            raise NotImplementedError(
+                f"loss {self.loss!r} {UNTRAINABLE[self.loss]}, which the trainer "
+                "does not compute from a pairs table; call the loss function "
+                "with your own PreferenceLogps instead"
+            )
+        unknown = set(self.loss_params) - set(hyper_parameters(self.loss))
+        if unknown:
+            raise TrainerError(
+                f"`loss_params` has {sorted(unknown)} which loss {self.loss!r} "
+                f"does not take; expected some of {sorted(hyper_parameters(self.loss))}"
+            )
+        for name in ("batch_size", "grad_accum", "max_steps", "chunk_size"):
+            if int(getattr(self, name)) < 1:
+                raise TrainerError(
+                    f"`{name}` must be >= 1 (got {getattr(self, name)!r})"
+                )
+        if not self.learning_rate > 0:
+            raise TrainerError(
+                f"`learning_rate` must be > 0 (got {self.learning_rate!r})"
+            )
+        if self.max_prompt_length >= self.max_length:
+            raise TrainerError(
+                f"`max_prompt_length` ({self.max_prompt_length}) must be below "
+                f"`max_length` ({self.max_length}) to leave room for completions"
+            )
+        if self.save_every is not None and self.output_dir is None:
+            raise TrainerError(
+                "`save_every` is set but `output_dir` is None; give a folder"
+            )
+
+
+def _batch_metrics(chosen: Tensor, rejected: Tensor) -> dict[str, float]:
+    margin = chosen - rejected
+    return {
+        "reward_chosen": float(chosen.mean()),
+        "reward_rejected": float(rejected.mean()),
+        "reward_margin": float(margin.mean()),
+        "reward_accuracy": float((margin > 0).float().mean()),
+    }
+
+
+class PreferenceTrainer:
+    """Train a causal LM on preference pairs with a registry loss.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        The policy (it is also the reference: its log-probabilities are taken
+        once before the first step).
+    tokenizer : transformers tokenizer
+        With a chat template.
+    config : TrainConfig, default=TrainConfig()
+
+    Attributes
+    ----------
+    history_ : DataFrame
+        One row per optimizer step: ``step, loss, reward_chosen,
+        reward_rejected, reward_margin, reward_accuracy, seconds``.
+    n_steps_ : int
+        Optimizer steps taken.
+    reference_ : Tensor of shape (n_pairs, 2)
+        Reference log-probabilities (chosen, rejected) of the training pairs.
+
+    Examples
+    --------
+    >>> from prefkit.models.hf import load_smollm2  # doctest: +SKIP
+    >>> model, tok = load_smollm2()  # doctest: +SKIP
+    >>> config = TrainConfig(max_steps=5)  # doctest: +SKIP
+    >>> trainer = PreferenceTrainer(model, tok, config)  # doctest: +SKIP
+    >>> trainer.fit(pairs).history_  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, model: Any, tokenizer: Any, config: TrainConfig | None = None
+    ) -> None:
+        self.config = config or TrainConfig()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.history_ = pd.DataFrame()
+        self.n_steps_ = 0
+
+    # -- preparation -----------------------------------------------------
+
+    def encode(self, pairs: pd.DataFrame) -> list[EncodedPair]:
+        """Token ids of every pair (chat template, truncation)."""
+        cfg = self.config
+        return [
+            encode_pair(
+                self.tokenizer,
+                prompt,
+                str(chosen),
+                str(rejected),
+                system_prompt=cfg.system_prompt,
+                max_length=cfg.max_length,
+                max_prompt_length=cfg.max_prompt_length,
+            )
+            for prompt, chosen, rejected in zip(
+                pairs["prompt"].tolist(),
+                pairs["chosen"].tolist(),
+                pairs["rejected"].tolist(),
+                strict=True,
+            )
+        ]
+
+    def score(self, encoded: list[EncodedPair], progress: bool = False) -> Tensor:
+        """Log-probabilities (chosen, rejected) of each pair, without gradients."""
+        was_training = self.model.training
+        self.model.eval()
+        rows = []
+        with torch.inference_mode():
+            for pair in _progress(encoded, progress, "scoring"):
+                rows.append(pair_logps(self.model, pair, self.config.chunk_size))
+        self.model.train(was_training)
+        return torch.stack(rows) if rows else torch.zeros((0, 2))
+
+    def _wrap_lora(self) -> None:
+        from peft import LoraConfig, get_peft_model
+
+        cfg = self.config
+        lora = LoraConfig(
+            r=cfg.lora_r,
+            lora_alpha=cfg.lora_alpha,
+            target_modules="all-linear",
+            task_type="CAUSAL_LM",
+        )
+        self.model = get_peft_model(self.model, lora)
+
+    # -- training --------------------------------------------------------
+
+    def fit(self, pairs: pd.DataFrame) -> PreferenceTrainer:
+        """Train on ``pairs`` (TRL or comparisons format) for ``max_steps``."""
+        cfg = self.config
+        table = preference_pairs(pairs)
+        if cfg.loss == "smpo" and "label" not in table.columns:
+            raise TrainerError(
+                "loss 'smpo' needs a `label` column (probability that chosen "
+                "wins) or a comparisons table with `p_a`"
+            )
+        if cfg.threads is not None:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+
+        encoded = self.encode(table)
+        logger.info("reference log-probabilities of %d pairs", len(encoded))
+        self.reference_ = self.score(encoded, progress=cfg.progress)
+        labels = (
+            torch.tensor(table["label"].to_numpy(float), dtype=torch.float32)
+            if "label" in table.columns
+            else None
+        )
+        if cfg.lora:
+            self._wrap_lora()
+        self.model.train()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(
+            params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay
+        )
+
+        per_step = cfg.batch_size * cfg.grad_accum
+        order = _Order(len(encoded), rng)
+        rows = []
+        for step in _progress(range(1, cfg.max_steps + 1), cfg.progress, "training"):
+            start = time.perf_counter()
+            index = order.take(per_step)
+            metrics = self._step(encoded, index, labels, params, optimizer)
+            metrics["seconds"] = time.perf_counter() - start
+            rows.append({"step": step, **metrics})
+            self.n_steps_ = step
+            logger.info("step %d %s", step, metrics)
+            if cfg.save_every and step % cfg.save_every == 0:
+                self.save(Path(str(cfg.output_dir)) / f"step-{step}")
+        self.history_ = pd.DataFrame(rows)
+        self.model.eval()
+        return self
+
+    def _step(
+        self,
+        encoded: list[EncodedPair],
+        index: list[int],
+        labels: Tensor | None,
+        params: list[Any],
+        optimizer: torch.optim.Optimizer,
+    ) -> dict[str, float]:
+        """One optimizer step over the pairs ``index``; returns its metrics."""
+        cfg = self.config
+        optimizer.zero_grad(set_to_none=True)
+        losses, chosen, rejected = [], [], []
+        for i in index:
+            out = self.pair_loss(encoded[i], self.reference_[i], labels, i)
+            # each pair's share of the step's mean loss, back-propagated now
+            (out.losses.sum() / len(index)).backward()
+            losses.append(out.losses.detach())
+            chosen.append(out.chosen_rewards)
+            rejected.append(out.rejected_rewards)
+        if cfg.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        optimizer.step()
+        loss = float(torch.cat(losses).mean())
+        if not math.isfinite(loss):
+            raise TrainerError(
+                f"the loss became {loss}; lower `learning_rate` or check the data"
+            )
+        return {"loss": loss, **_batch_metrics(torch.cat(chosen), torch.cat(rejected))}
+
+    def pair_loss(
+        self,
+        pair: EncodedPair,
+        reference: Tensor,
+        labels: Tensor | None = None,
+        i: int = 0,
+    ) -> Any:
+        """The configured loss of one pair (differentiable)."""
+        policy = pair_logps(self.model, pair, self.config.chunk_size)
+        logps = PreferenceLogps(
+            policy_chosen=policy[:1],
+            policy_rejected=policy[1:],
+            reference_chosen=reference[:1],
+            reference_rejected=reference[1:],
+            chosen_length=torch.tensor([float(len(pair.chosen_ids))]),
+            rejected_length=torch.tensor([float(len(pair.rejected_ids))]),
+            label=None if labels is None else labels[i : i + 1],
+        )
+        return compute_loss(self.config.loss, logps, **dict(self.config.loss_params))
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the policy (LoRA merged) and tokenizer as a HF model folder."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        model = self.model
+        if hasattr(model, "merge_and_unload"):
+            import copy
+
+            model = copy.deepcopy(model).merge_and_unload()
+        model.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        logger.info("saved %s", folder)
+        return folder
+
+
+class _Order:
+    """Endless seeded reshuffled passes over ``n`` items."""
+
+    def __init__(self, n: int, rng: np.random.Generator) -> None:
+        self.n, self.rng, self.queue = n, rng, list[int]()
+
+    def take(self, k: int) -> list[int]:
+        while len(self.queue) < k:
+            self.queue.extend(int(i) for i in self.rng.permutation(self.n))
+        taken, self.queue = self.queue[:k], self.queue[k:]
+        return taken
+
+
+def _progress(items: Any, show: bool, desc: str) -> Any:
+    if not show:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, leave=False)

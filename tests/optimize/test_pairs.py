@@ -1,0 +1,82 @@
+"""Tests of training-pair readers: TRL tables, comparisons and HH transcripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prefkit.errors import PrefkitDataError
+from prefkit.optimize.pairs import hh_record, preference_pairs, read_hh, split_hh
+from tests.conftest import need
+
+
+def test_comparisons_become_pairs() -> None:
+    """Winner b swaps the responses and p_a becomes P(chosen); ties drop."""
+    table = pd.DataFrame(
+        {
+            "prompt": ["x", "y", "z"],
+            "response_a": ["A1", "A2", "A3"],
+            "response_b": ["B1", "B2", "B3"],
+            "winner": ["a", "b", "tie"],
+            "p_a": [0.8, 0.3, 0.5],
+        }
+    )
+    out = preference_pairs(table)
+    assert out["chosen"].tolist() == ["A1", "B2"]
+    assert out["rejected"].tolist() == ["B1", "A2"]
+    assert out["label"].tolist() == pytest.approx([0.8, 0.7])
+
+
+def test_unknown_columns_refused() -> None:
+    """A table in neither format names its columns."""
+    with pytest.raises(PrefkitDataError, match="neither prompt/chosen/rejected"):
+        preference_pairs(pd.DataFrame({"q": ["x"]}))
+
+
+def test_non_text_response_refused() -> None:
+    """A missing response is reported with its line."""
+    table = pd.DataFrame(
+        {"prompt": ["x", "y"], "chosen": ["a", None], "rejected": ["b", "c"]}
+    )
+    with pytest.raises(PrefkitDataError, match="<table>:2: chosen: expected text"):
+        preference_pairs(table)
+
+
+def test_all_ties_refused() -> None:
+    """A comparisons table of ties leaves no pairs."""
+    table = pd.DataFrame(
+        {"prompt": ["x"], "response_a": ["a"], "response_b": ["b"], "winner": ["tie"]}
+    )
+    with pytest.raises(PrefkitDataError, match="no usable pairs"):
+        preference_pairs(table)
+
+
+def test_split_hh_roles() -> None:
+    """HH turns become user / assistant messages."""
+    text = "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how?\n\nAssistant: fine"
+    assert [m["role"] for m in split_hh(text)] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    pair = hh_record(text, text.replace("fine", "bad"))
+    assert pair is not None
+    assert pair["chosen"] == "fine" and pair["rejected"] == "bad"
+    assert pair["prompt"][-1] == {"role": "user", "content": "how?"}
+    assert hh_record(text, text) is None
+
+
+def test_read_hh_real_file(shared_data: Path) -> None:
+    """The helpful-base test split gives pairs with a shared multi-turn prompt."""
+    path = need(shared_data / "hh_rlhf" / "helpful-base_test.jsonl.gz")
+    pairs = read_hh(path, limit=50)
+    assert len(pairs) == 50
+    assert pairs["pair_id"].iloc[0] == "helpful-base_test-00000"
+    assert all(p[-1]["role"] == "user" for p in pairs["prompt"])
+    assert (pairs["chosen"] != pairs["rejected"]).all()
+    everything = read_hh(path)
+    # a handful of records have equal last turns or diverging prefixes
+    assert 2300 < len(everything) <= 2354
