@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from prefkit.arena.inputs import judge_winner, read_candidates, read_queue
@@ -93,3 +94,16 @@ def test_queue_same_model_twice_is_refused(tmp_path: Path):
 def test_judge_winner_from_probability_or_majority(row, expected):
     """p_a decides when present; otherwise the majority of verdicts; a split ties."""
     assert judge_winner(row) == expected
+
+
+def test_reads_the_queue_that_the_judge_writes(tmp_path: Path):
+    """A queue from prefkit.judge.route_to_humans loads, most uncertain first."""
+    from prefkit.judge.route import route_to_humans, write_queue
+
+    judged = pd.DataFrame(queue_rows()).drop(columns=["p_a"])
+    judged["verdicts"] = [["a", "b"], ["b", "b"], ["a", "a"]]
+    path = tmp_path / "to_humans.jsonl"
+    write_queue(route_to_humans(judged, 2), path)
+    queue = read_queue(path)
+    assert queue["prompt_id"].tolist() == ["q1", "q2"]
+    assert queue["judge_winner"].tolist() == ["b", "a"]

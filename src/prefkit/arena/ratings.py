@@ -233,7 +233,15 @@ def leaderboard_table(fit: BTFit, *, level: float = 0.95) -> pd.DataFrame:
 
 
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``k / n`` (NaNs when ``n = 0``)."""
+    """Wilson score interval [Wilson27]_ for a proportion ``k / n``.
+
+    .. math::
+
+        \frac{\\hat p + z^2/2n \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/4n^2}}
+        {1 + z^2/n}
+
+    NaNs when ``n = 0``.
+    """
     if n == 0:
         return float("nan"), float("nan")
     z = float(norm.ppf(0.5 + level / 2.0))

@@ -48,8 +48,8 @@ class PairIndex:
 
     Attributes
     ----------
-    candidates : DataFrame
-        The candidates table, with a fresh 0-based index.
+    rows : list of tuple of str
+        ``(prompt_id, prompt, model, response)`` of each candidate.
     pairs : list of (str, str)
         Each pair once, models in sorted order.
     prompts : list of list of (int, int)
@@ -57,7 +57,7 @@ class PairIndex:
         every prompt both answered.
     """
 
-    candidates: pd.DataFrame
+    rows: list[tuple[str, str, str, str]]
     pairs: list[tuple[str, str]]
     prompts: list[list[tuple[int, int]]]
 
@@ -66,14 +66,20 @@ def index_pairs(candidates: pd.DataFrame) -> PairIndex:
     """All pairs of models with a prompt in common, and those prompts."""
     table = candidates.reset_index(drop=True)
     shared: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for _, rows in table.groupby("prompt_id", sort=True).groups.items():
-        members = sorted(rows, key=lambda r: table["model"].iloc[r])
+    models = [str(m) for m in table["model"]]
+    for _, group in table.groupby("prompt_id", sort=True).groups.items():
+        members = sorted(group, key=lambda r: models[r])
         for x, r in enumerate(members):
             for s in members[x + 1 :]:
-                key = (table["model"].iloc[r], table["model"].iloc[s])
+                key = (models[r], models[s])
                 shared.setdefault(key, []).append((int(r), int(s)))
     pairs = sorted(shared)
-    return PairIndex(table, pairs, [shared[p] for p in pairs])
+    columns = ["prompt_id", "prompt", "model", "response"]
+    rows = [
+        (str(p), str(q), str(m), str(r))
+        for p, q, m, r in table.loc[:, columns].itertuples(index=False, name=None)
+    ]
+    return PairIndex(rows, pairs, [shared[p] for p in pairs])
 
 
 def sample_pair(
@@ -108,12 +114,12 @@ def sample_pair(
     k = int(rng.choice(len(index.pairs), p=pair_weights(gap, votes)))
     options = index.prompts[k]
     r, s = options[int(rng.integers(len(options)))]
-    a, b = index.candidates.iloc[r], index.candidates.iloc[s]
+    a, b = index.rows[r], index.rows[s]
     return {
-        "prompt_id": str(a["prompt_id"]),
-        "prompt": str(a["prompt"]),
-        "model_a": str(a["model"]),
-        "model_b": str(b["model"]),
-        "response_a": str(a["response"]),
-        "response_b": str(b["response"]),
+        "prompt_id": a[0],
+        "prompt": a[1],
+        "model_a": a[2],
+        "model_b": b[2],
+        "response_a": a[3],
+        "response_b": b[3],
     }

@@ -39,6 +39,7 @@ class Arena:
         self.limiter = RateLimiter(config.rate_limit)
         self.rng = np.random.default_rng(config.seed)
         self._lock = threading.Lock()
+        self._refitting = threading.Lock()
         self._index = index_pairs(self.store.candidates())
         self._sampling_state: tuple[float, int, dict[str, float], dict[Any, int]] = (
             -np.inf, -1, {}, {}
@@ -52,12 +53,29 @@ class Arena:
             self._index = index
 
     def _sampling_inputs(self) -> tuple[PairIndex, dict[str, float], dict[Any, int]]:
-        """The pair index, current strengths and votes per pair (cached)."""
-        now, n = time.monotonic(), self.store.n_votes()
+        """The pair index, current strengths and votes per pair (cached).
+
+        At most one thread refits, at most every :data:`SAMPLING_REFIT_S`
+        seconds; the others keep sampling from the last fit meanwhile.
+        """
+        now = time.monotonic()
         with self._lock:
             last, seen, theta, counts = self._sampling_state
             index = self._index
-        if n != seen and now - last >= SAMPLING_REFIT_S:
+        stale = now - last >= SAMPLING_REFIT_S
+        if stale and self._refitting.acquire(blocking=False):
+            try:
+                theta, counts = self._refit(seen, theta, counts, now)
+            finally:
+                self._refitting.release()
+        return index, theta, counts
+
+    def _refit(
+        self, seen: int, theta: dict[str, float], counts: dict[Any, int], now: float
+    ) -> tuple[dict[str, float], dict[Any, int]]:
+        """Strengths and per-pair counts from the votes, if any arrived."""
+        n = self.store.n_votes()
+        if n != seen:
             outcomes = self.store.outcomes()
             theta, counts = {}, {}
             if not outcomes.empty:
@@ -67,9 +85,9 @@ class Arena:
                 for a, b in pairs:
                     key = (a, b) if a < b else (b, a)
                     counts[key] = counts.get(key, 0) + 1
-            with self._lock:
-                self._sampling_state = (now, n, theta, counts)
-        return index, theta, counts
+        with self._lock:
+            self._sampling_state = (now, n, theta, counts)
+        return theta, counts
 
     def next_battle(self, voter: str) -> tuple[Battle, str] | None:
         """Open the next battle for ``voter`` (queue first, then sampling)."""
