@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from prefkit.report.effects import (
+    expand_orders,
     item_uncertainty,
     length_effect,
     picked_first,
@@ -110,3 +111,26 @@ def test_uncertain_items_groups_both_orders_and_sorts() -> None:
     # item 1's two orders disagree about x vs y; item 3's agree: 1 goes first
     assert items[0]["prompt_id"].tolist() == ["1", "1"]
     assert items[1]["prompt_id"].tolist() == ["3", "3"]
+
+
+def test_expand_orders_splits_dual_order_rows() -> None:
+    """A dual-order row becomes one row per shown order with that order's verdict."""
+    table = pd.DataFrame(
+        {
+            "model_a": ["x", "x"],
+            "model_b": ["y", "y"],
+            "winner": ["tie", "a"],
+            "p_a": [0.5, 0.9],
+            "winner_ab": ["a", "a"],
+            "winner_ba": ["b", None],
+            "p_a_ab": [0.8, 0.9],
+            "p_a_ba": [0.2, None],
+        }
+    )
+    out = expand_orders(table)
+    assert len(out) == 3
+    assert out["swapped"].tolist() == [False, False, True]
+    assert out["winner"].tolist() == ["a", "a", "b"]
+    assert out["p_a"].tolist() == [0.8, 0.9, 0.2]
+    # the A/B judge always picking the first slot: a in (a, b), b in (b, a)
+    assert position_effect(table).iloc[0]["first_rate"] == 1.0

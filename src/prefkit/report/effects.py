@@ -50,6 +50,32 @@ def picked_first(winner: pd.Series, swapped: pd.Series) -> NDArray[np.bool_]:
     return np.asarray(won_a != swapped.astype(bool).to_numpy(), dtype=bool)
 
 
+def expand_orders(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """One row per shown order from a dual-order judge's one row per pair.
+
+    Rows carrying ``winner_ab`` / ``winner_ba`` (the verdicts with a, then b,
+    shown first) become two rows with ``swapped`` False / True and that
+    order's ``winner`` and ``p_a`` (``p_a_ab`` / ``p_a_ba``); an order with no
+    verdict is left out. Other rows pass through unchanged.
+    """
+    if not {"winner_ab", "winner_ba"} <= set(comparisons.columns):
+        return comparisons
+    has_orders = comparisons["winner_ab"].notna() | comparisons["winner_ba"].notna()
+    parts = [comparisons[~has_orders]]
+    dual = comparisons[has_orders]
+    for suffix, swapped in (("ab", False), ("ba", True)):
+        part = dual[dual[f"winner_{suffix}"].notna()].copy()
+        part["winner"] = part[f"winner_{suffix}"].astype(str)
+        if f"p_a_{suffix}" in part.columns:
+            part["p_a"] = pd.to_numeric(part[f"p_a_{suffix}"], errors="coerce")
+        part["swapped"] = swapped
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out.drop(
+        columns=["winner_ab", "winner_ba", "p_a_ab", "p_a_ba"], errors="ignore"
+    )
+
+
 def _judge_groups(comparisons: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """The table split by ``judge`` (one group named "all" when absent)."""
     if "judge" not in comparisons.columns:
@@ -61,6 +87,9 @@ def _judge_groups(comparisons: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 def position_effect(comparisons: pd.DataFrame) -> pd.DataFrame:
     """Per judge, the share of non-tie verdicts given to the first-shown slot.
 
+    Dual-order rows are first split into their two orders
+    (:func:`expand_orders`).
+
     Returns
     -------
     DataFrame
@@ -69,6 +98,7 @@ def position_effect(comparisons: pd.DataFrame) -> pd.DataFrame:
         judge has ``first_rate`` near 0.5.
     """
     columns = ["judge", "n", "first_rate", "lower", "upper"]
+    comparisons = expand_orders(comparisons)
     if not {"swapped", "winner"} <= set(comparisons.columns):
         return pd.DataFrame(columns=columns)
     rows = []

@@ -54,6 +54,10 @@ pre{white-space:pre-wrap;word-wrap:break-word;background:#f3f5f7;padding:6px;
 """
 
 
+#: Win-rate columns shown in the leaderboard when a baseline was given.
+RATE_COLUMNS = (("win_rate", "win rate %"), ("lc_win_rate", "LC win rate %"))
+
+
 def esc(value: Any) -> str:
     """Text from data, HTML-escaped (quotes included)."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -128,6 +132,8 @@ def leaderboard_html(table: pd.DataFrame) -> str:
     head = "<th>rank</th><th>model</th><th>rating</th><th>95% CI</th><th></th>"
     head += "<th>rank interval</th>" if has_ranks else ""
     head += "<th>battles</th>" if "n_battles" in table.columns else ""
+    rates = [(c, t) for c, t in RATE_COLUMNS if c in table.columns]
+    head += "".join(f"<th>{t}</th>" for _, t in rates)
     rows = []
     for _, row in table.iterrows():
         cells = [
@@ -145,6 +151,7 @@ def leaderboard_html(table: pd.DataFrame) -> str:
             )
         if "n_battles" in table.columns:
             cells.append(f'<td class="num">{esc(_fmt(row["n_battles"]))}</td>')
+        cells += [f'<td class="num">{esc(_fmt(row[c]))}</td>' for c, _ in rates]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
         f'<table class="leaderboard"><thead><tr>{head}</tr></thead>'

@@ -1,0 +1,312 @@
+"""The settings of one evaluation: frozen dataclasses read from YAML or TOML.
+
+A config file names the prompts, the candidate systems (the embedded model
+with a system prompt and decoding settings, or an OpenAI-compatible endpoint),
+the judges, the pairing plan, the ranking and the audit options::
+
+    prompts: prompts.jsonl            # prompt_id, prompt
+    systems:
+      - name: plain
+      - name: concise
+        system_prompt: "Answer in one short sentence."
+      - name: remote
+        backend: "openai:my-model@http://127.0.0.1:8080/v1"
+    judges: [likelihood, local]
+    pairs: all
+    baseline: plain
+
+Every field is checked once, in ``__post_init__``, with a message that names
+the field, what was received and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from prefkit.errors import PrefkitError
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant."
+Ties = Literal["half", "drop", "rao-kupper", "davidson"]
+TIES: tuple[str, ...] = ("half", "drop", "rao-kupper", "davidson")
+CIS: tuple[str, ...] = ("sandwich", "bootstrap", "none")
+DISAGREEMENTS: tuple[str, ...] = ("tie", "average", "drop")
+
+
+class ConfigError(PrefkitError, ValueError):
+    """A setting of an evaluation that cannot be used as given."""
+
+
+def _bad(name: str, got: object, expected: str) -> ConfigError:
+    """The uniform wording of a rejected setting."""
+    return ConfigError(
+        f"setting '{name}' is invalid (got {got!r}); expected {expected}"
+    )
+
+
+def check_plan(plan: str) -> None:
+    """Raise unless ``plan`` is ``all``, ``baseline:MODEL`` or ``sample:N``."""
+    kind, _, arg = plan.partition(":")
+    ok = (
+        (kind == "all" and not arg)
+        or (kind == "baseline" and bool(arg))
+        or (kind == "sample" and arg.isdigit() and int(arg) > 0)
+    )
+    if not ok:
+        raise _bad("pairs", plan, "all, baseline:MODEL or sample:N (N > 0)")
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """One candidate system that answers the prompts.
+
+    Attributes
+    ----------
+    name : str
+        The model id in every table.
+    backend : str, default="local"
+        ``local`` (the embedded SmolLM2) or ``openai:MODEL@URL``.
+    system_prompt : str, default="You are a helpful AI assistant."
+        Sent with every prompt.
+    max_tokens : int, default=96
+        Longest response in tokens.
+    temperature : float, default=0.0
+        Sampling temperature (0 is greedy).
+    truncate_words : int or None, default=None
+        Keep only the first N words of each response: a deliberately
+        weakened system for checking that a judge notices.
+    """
+
+    name: str
+    backend: str = "local"
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    max_tokens: int = 96
+    temperature: float = 0.0
+    truncate_words: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise _bad("systems[].name", self.name, "a non-empty model name")
+        if self.max_tokens < 1:
+            raise _bad(
+                f"systems[{self.name}].max_tokens", self.max_tokens, "an int >= 1"
+            )
+        if self.temperature < 0:
+            raise _bad(f"systems[{self.name}].temperature", self.temperature, ">= 0")
+        if self.truncate_words is not None and self.truncate_words < 1:
+            raise _bad(
+                f"systems[{self.name}].truncate_words",
+                self.truncate_words,
+                "an int >= 1",
+            )
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """Every setting of :func:`prefkit.evaluate.evaluate`.
+
+    Exactly one of ``prompts`` (with ``systems``), ``candidates`` and
+    ``comparisons`` says where the run starts.
+
+    Attributes
+    ----------
+    prompts : str or None, default=None
+        A file of ``prompt_id, prompt`` (JSONL/CSV/Parquet) or ``"demo"`` for
+        the built-in instructions; responses come from ``systems``.
+    candidates : str or None, default=None
+        A candidates table (``prompt_id, prompt, model, response``).
+    comparisons : str or None, default=None
+        A comparisons table, judged (its verdicts are used as recorded) or
+        not (it is judged by ``judges``).
+    format : str, default="auto"
+        Reader of ``comparisons`` (a key of ``prefkit.data.FORMATS``).
+    systems : tuple of SystemSpec, default=()
+        The candidate systems (with ``prompts``).
+    judges : tuple of str, default=()
+        Judge specs (``local``, ``likelihood``, ``replay:FILE``,
+        ``openai:MODEL@URL``); several form a jury, reported separately and
+        combined. Empty: use the recorded verdicts of ``comparisons``
+        (prompts and candidates need at least one judge).
+    jury : {"mean", "majority"}, default="mean"
+        How several judges are combined.
+    pairs : str, default="all"
+        Pairing plan: ``all``, ``baseline:MODEL`` or ``sample:N``.
+    dual_order : bool, default=True
+        Judge each pair in both display orders.
+    disagreement : {"tie", "average", "drop"}, default="tie"
+        What a verdict that flips with the order becomes.
+    baseline : str or None, default=None
+        Reference model: win rates and length-controlled win rates [Dubois24].
+    gold : str or None, default=None
+        Human comparisons on the same items: the judges' agreement is audited.
+    gold_format : str, default="auto"
+        Reader of ``gold``.
+    ties : {"half", "drop", "rao-kupper", "davidson"}, default="half"
+        Tie handling of the Bradley-Terry fit [BT52].
+    ci : {"sandwich", "bootstrap", "none"}, default="sandwich"
+        Confidence intervals of the ratings.
+    control : tuple of str, default=()
+        Style-control features of the fit (e.g. ``("length",)``).
+    rounds : int, default=1000
+        Bootstrap rounds of the rank CIs and of the audit.
+    n_uncertain : int, default=20
+        Items listed in the report and written to ``human_queue.jsonl``.
+    cache : str or None, default=None
+        SQLite cache of generations and verdicts (``OUT/cache.sqlite`` if None).
+    output : str, default="prefkit-runs/latest"
+        Output folder.
+    title : str, default="prefkit evaluation"
+        Heading of the report.
+    seed : int, default=0
+        Seed of every random step.
+    notes : tuple of str, default=()
+        Statements shown at the top of the report.
+    """
+
+    prompts: str | None = None
+    candidates: str | None = None
+    comparisons: str | None = None
+    format: str = "auto"
+    systems: tuple[SystemSpec, ...] = ()
+    judges: tuple[str, ...] = ()
+    jury: Literal["mean", "majority"] = "mean"
+    pairs: str = "all"
+    dual_order: bool = True
+    disagreement: Literal["tie", "average", "drop"] = "tie"
+    baseline: str | None = None
+    gold: str | None = None
+    gold_format: str = "auto"
+    ties: Ties = "half"
+    ci: Literal["sandwich", "bootstrap", "none"] = "sandwich"
+    control: tuple[str, ...] = ()
+    rounds: int = 1000
+    n_uncertain: int = 20
+    cache: str | None = None
+    output: str = "prefkit-runs/latest"
+    title: str = "prefkit evaluation"
+    seed: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        sources = [
+            s for s in ("prompts", "candidates", "comparisons") if getattr(self, s)
+        ]
+        if len(sources) != 1:
+            raise ConfigError(
+                "an evaluation starts from exactly one of prompts, candidates or "
+                f"comparisons (got {', '.join(sources) or 'none'}); set one of them"
+            )
+        if self.prompts and not self.systems:
+            raise _bad("systems", self.systems, "at least one system with prompts")
+        names = [s.name for s in self.systems]
+        if len(set(names)) != len(names):
+            raise _bad("systems[].name", names, "distinct system names")
+        if not self.judges and not self.comparisons:
+            raise _bad(
+                "judges",
+                self.judges,
+                "at least one judge spec (e.g. likelihood) to judge generated "
+                "or given candidates",
+            )
+        check_plan(self.pairs)
+        for name, value, allowed in (
+            ("ties", self.ties, TIES),
+            ("ci", self.ci, CIS),
+            ("disagreement", self.disagreement, DISAGREEMENTS),
+            ("jury", self.jury, ("mean", "majority")),
+        ):
+            if value not in allowed:
+                raise _bad(name, value, "one of " + ", ".join(allowed))
+        if self.rounds < 0:
+            raise _bad("rounds", self.rounds, "an int >= 0")
+        if self.n_uncertain < 0:
+            raise _bad("n_uncertain", self.n_uncertain, "an int >= 0")
+
+    @property
+    def cache_path(self) -> Path:
+        """Where generations and verdicts are cached."""
+        return Path(self.cache) if self.cache else Path(self.output) / "cache.sqlite"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting as plain JSON values."""
+        return asdict(self)
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    """A scalar or list as a tuple (``None`` as empty)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def config_from_dict(
+    raw: dict[str, Any], base_dir: str | os.PathLike[str] = "."
+) -> EvaluateConfig:
+    """An :class:`EvaluateConfig` from plain values (as read from a file).
+
+    Relative file paths are read relative to ``base_dir``; unknown keys are
+    refused with the list of known ones.
+    """
+    known = {f.name for f in fields(EvaluateConfig)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)}; known settings are "
+            f"{', '.join(sorted(known))}"
+        )
+    values = dict(raw)
+    base = Path(base_dir)
+    for key in ("prompts", "candidates", "comparisons", "gold"):
+        path = values.get(key)
+        is_demo = key == "prompts" and str(path).split(":")[0] == "demo"
+        if path and not is_demo and not Path(path).is_absolute():
+            values[key] = str(base / path)
+    system_keys = {f.name for f in fields(SystemSpec)}
+    systems = []
+    for item in _tuple(values.get("systems")):
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict) or set(item) - system_keys:
+            raise ConfigError(
+                f"systems entry {item!r} is invalid; expected a mapping with keys "
+                f"among {', '.join(sorted(system_keys))}"
+            )
+        systems.append(SystemSpec(**item))
+    values["systems"] = tuple(systems)
+    for key in ("judges", "control", "notes"):
+        if key in values:
+            values[key] = _tuple(values[key])
+    return EvaluateConfig(**values)
+
+
+def load_config(path: str | os.PathLike[str]) -> EvaluateConfig:
+    """Read an evaluation config from a YAML (``.yaml``/``.yml``) or TOML file."""
+    file = Path(path)
+    text = file.read_text(encoding="utf-8")
+    try:
+        if file.suffix == ".toml":
+            raw = tomllib.loads(text)
+        elif file.suffix in (".yaml", ".yml"):
+            raw = yaml.safe_load(text) or {}
+        else:
+            raise ConfigError(
+                f"config file {file} has suffix {file.suffix!r}; expected .yaml, "
+                ".yml or .toml"
+            )
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {file} cannot be parsed: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {file} must hold a mapping of settings")
+    return config_from_dict(raw, base_dir=file.parent)
+
+
+def is_config_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a config file (by its suffix)."""
+    return Path(path).suffix in (".yaml", ".yml", ".toml")

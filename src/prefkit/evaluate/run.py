@@ -1,0 +1,428 @@
+"""``evaluate``: generate -> judge -> rank -> audit -> report, into one folder.
+
+The output folder holds ``comparisons.parquet`` (``candidates.parquet`` when
+responses were generated), ``leaderboard.csv`` and ``leaderboard.json``,
+``audit.json``, ``report.html``, ``summary.md``, ``human_queue.jsonl`` (the
+most uncertain judged items, when a judge ran) and ``run.json`` (every
+setting, the package versions, seeds and step timings).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prefkit.data import read_table, write_table
+from prefkit.evaluate.config import ConfigError, EvaluateConfig
+from prefkit.evaluate.steps import (
+    Progress,
+    RankResult,
+    audit_step,
+    generate_step,
+    judge_step,
+    load_comparisons,
+    pair_step,
+    rank_step,
+    read_prompts,
+    unjudged,
+)
+from prefkit.report import ReportData, write_report
+
+logger = logging.getLogger("prefkit.evaluate")
+
+#: Packages whose versions go into ``run.json``.
+VERSIONED = (
+    "prefkit",
+    "numpy",
+    "pandas",
+    "scipy",
+    "pyarrow",
+    "torch",
+    "transformers",
+    "llama_cpp_python",
+    "openai",
+    "matplotlib",
+)
+#: Step names, in order, as reported to ``on_step``.
+STEPS = ("generate", "judge", "rank", "audit", "report")
+
+
+@dataclass
+class RunResult:
+    """What :func:`evaluate` produced (also written to ``folder``).
+
+    Attributes
+    ----------
+    folder : Path
+        The output folder.
+    comparisons : DataFrame
+        Every judged comparison (each judge, then the jury).
+    rank : RankResult
+        Leaderboards and win rates.
+    audit : AuditResult or None
+        The audit (None when it could not run).
+    candidates : DataFrame or None
+        Generated or given responses.
+    timings : dict of str to float
+        Seconds spent in each step.
+    """
+
+    folder: Path
+    comparisons: pd.DataFrame
+    rank: RankResult
+    audit: Any
+    candidates: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        """The main leaderboard table."""
+        return self.rank.table
+
+
+def versions() -> dict[str, str | None]:
+    """Installed versions of the packages a run depends on."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = importlib.metadata.version(name.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers, frames and paths as plain JSON values."""
+    if isinstance(value, pd.DataFrame):
+        return [_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+def write_json(value: Any, path: Path) -> None:
+    """``value`` as indented JSON."""
+    path.write_text(json.dumps(_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _timed(
+    name: str, timings: dict[str, float], on_step: Callable[[str], None] | None
+) -> Iterator[None]:
+    """Time a step and announce it."""
+    if on_step is not None:
+        on_step(name)
+    logger.info("step %s", name)
+    start = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - start, 3)
+
+
+def _inputs(
+    config: EvaluateConfig,
+    timings: dict[str, float],
+    progress: Progress,
+    on_step: Callable[[str], None] | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """The candidates (if any) and the judged comparisons of a run."""
+    cache = config.cache_path
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    candidates = None
+    if config.prompts:
+        with _timed("generate", timings, on_step):
+            prompts = read_prompts(config.prompts)
+            candidates = generate_step(
+                prompts,
+                config.systems,
+                cache=cache,
+                seed=config.seed,
+                progress=progress,
+            )
+    elif config.candidates:
+        candidates = read_table(config.candidates)
+    if candidates is not None:
+        pairs = pair_step(candidates, config.pairs, seed=config.seed)
+    else:
+        assert config.comparisons is not None
+        table = load_comparisons(
+            config.comparisons, config.format, require_winner=False
+        )
+        has_verdicts = "winner" in table.columns and table["winner"].notna().all()
+        if has_verdicts and not config.judges:
+            return None, table
+        if not config.judges:
+            raise ConfigError(
+                f"{config.comparisons} holds pairs without verdicts; name a judge "
+                "(e.g. judges: [likelihood], or --judge likelihood)"
+            )
+        pairs = unjudged(table)
+    with _timed("judge", timings, on_step):
+        judged = judge_step(
+            pairs,
+            config.judges,
+            jury=config.jury,
+            dual_order=config.dual_order,
+            disagreement=config.disagreement,
+            cache=cache,
+            seed=config.seed,
+            progress=progress,
+        )
+    return candidates, judged
+
+
+def _notes(config: EvaluateConfig, comparisons: pd.DataFrame) -> tuple[str, ...]:
+    """The statements at the top of the report."""
+    notes = list(config.notes)
+    if config.baseline:
+        notes.append(f"Win rates are against the baseline '{config.baseline}'.")
+    if "judge" in comparisons.columns and comparisons["judge"].nunique() > 1:
+        notes.append(
+            "Each judge is ranked separately below; the main leaderboard "
+            "uses the jury (or, without one, every verdict)."
+        )
+    return tuple(notes)
+
+
+def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> None:
+    """Every file of the output folder except the report."""
+    out = result.folder
+    table = result.comparisons
+    write_table(
+        table.drop(columns=["failures"], errors="ignore"), out / "comparisons.parquet"
+    )
+    if result.candidates is not None:
+        write_table(result.candidates, out / "candidates.parquet")
+    result.rank.table.to_csv(out / "leaderboard.csv", index=False)
+    write_json(
+        {
+            "leaderboard": result.rank.table,
+            "win_probabilities": result.rank.board.win_probabilities.to_dict(
+                orient="index"
+            ),
+            "per_judge": result.rank.per_judge,
+            "win_rates": result.rank.win_rates,
+            "lc_win_rates": result.rank.lc_win_rates,
+            "converged": bool(getattr(result.rank.board, "converged_", True)),
+        },
+        out / "leaderboard.json",
+    )
+    if result.audit is not None:
+        write_json(result.audit.to_dict(), out / "audit.json")
+    write_json(
+        {
+            "settings": config.to_dict(),
+            "seed": config.seed,
+            "versions": versions(),
+            "command": sys.argv,
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "timings_seconds": result.timings,
+            "n_comparisons": len(table),
+            "judges": sorted(table["judge"].astype(str).unique())
+            if "judge" in table
+            else [],
+        },
+        out / "run.json",
+    )
+
+
+def _queue(comparisons: pd.DataFrame, n: int, folder: Path) -> None:
+    """Write the most uncertain judged items where the arena reads them."""
+    from prefkit.judge import route_to_humans, write_queue
+
+    needed = {"prompt", "response_a", "response_b", "uncertainty"}
+    if n == 0 or not needed <= set(comparisons.columns):
+        return
+    judged = comparisons[comparisons["uncertainty"].notna()]
+    if len(judged):
+        write_queue(
+            route_to_humans(judged.reset_index(drop=True), n),
+            folder / "human_queue.jsonl",
+        )
+
+
+def report_data(
+    config: EvaluateConfig,
+    comparisons: pd.DataFrame,
+    board: pd.DataFrame,
+    win_probabilities: pd.DataFrame | None,
+    audit: pd.DataFrame | None,
+    per_judge: dict[str, pd.DataFrame],
+    win_rates: pd.DataFrame | None,
+    lc_win_rates: pd.DataFrame | None,
+) -> ReportData:
+    """What the report of a run shows."""
+    tables = {
+        f"Leaderboard by judge {name}": t[["rank", "model", "rating", "lower", "upper"]]
+        for name, t in per_judge.items()
+    }
+    if lc_win_rates is not None:
+        columns = [
+            "judge",
+            "model",
+            "win_rate",
+            "lc_win_rate",
+            "lower",
+            "upper",
+            "n_total",
+        ]
+        tables[
+            "Win rates against the baseline, raw and length-controlled "
+            "(lower/upper: LC 95% CI)"
+        ] = lc_win_rates[columns]
+    elif win_rates is not None:
+        tables["Win rates against the baseline"] = win_rates
+    return ReportData(
+        title=config.title,
+        leaderboard=board,
+        comparisons=comparisons,
+        win_probabilities=win_probabilities,
+        audit=audit,
+        tables=tables,
+        notes=_notes(config, comparisons),
+        settings=config.to_dict(),
+        n_uncertain=config.n_uncertain,
+        rating_label="Bradley-Terry rating (Elo scale)",
+    )
+
+
+def _frame(value: Any) -> pd.DataFrame | None:
+    """A list of records (as written to JSON) as a frame; None stays None."""
+    return None if value is None else pd.DataFrame(value)
+
+
+def report_from_folder(folder: str | os.PathLike[str]) -> ReportData:
+    """The :class:`ReportData` of a finished run, read back from its folder."""
+    from prefkit.evaluate.config import config_from_dict
+
+    out = Path(folder)
+    missing = [
+        n
+        for n in ("run.json", "leaderboard.json", "comparisons.parquet")
+        if not (out / n).is_file()
+    ]
+    if missing:
+        raise ConfigError(
+            f"{out} is not an output folder of prefkit evaluate (missing "
+            f"{', '.join(missing)}); run prefkit evaluate or prefkit demo first"
+        )
+    run = json.loads((out / "run.json").read_text())
+    board = json.loads((out / "leaderboard.json").read_text())
+    settings = dict(run["settings"])
+    settings["systems"] = [dict(s) for s in settings.get("systems", [])]
+    config = config_from_dict(settings)
+    audit = None
+    if (out / "audit.json").is_file():
+        audit = _frame(json.loads((out / "audit.json").read_text())["table"])
+    probs = board.get("win_probabilities")
+    return report_data(
+        config,
+        read_table(out / "comparisons.parquet"),
+        pd.DataFrame(board["leaderboard"]),
+        None if probs is None else pd.DataFrame.from_dict(probs, orient="index"),
+        audit,
+        {k: pd.DataFrame(v) for k, v in (board.get("per_judge") or {}).items()},
+        _frame(board.get("win_rates")),
+        _frame(board.get("lc_win_rates")),
+    )
+
+
+def evaluate(
+    config: EvaluateConfig,
+    *,
+    progress: Progress = True,
+    on_step: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the main job: generate, judge, rank, audit and report into one folder.
+
+    Parameters
+    ----------
+    config : EvaluateConfig
+        Every setting (see :class:`~prefkit.evaluate.config.EvaluateConfig`).
+    progress : bool or callable, default=True
+        Progress bars of the generation and judging steps (on stderr), or a
+        callback of :class:`prefkit.judge.ProgressEvent`.
+    on_step : callable or None, default=None
+        Called with each step's name (``generate``, ``judge``, ``rank``,
+        ``audit``, ``report``) as it starts.
+
+    Returns
+    -------
+    RunResult
+        The tables; the same are written to ``config.output``.
+
+    Examples
+    --------
+    >>> cfg = EvaluateConfig(comparisons="annotations.jsonl.gz",
+    ...                      baseline="gpt4_1106_preview", output="runs/ae")
+    >>> result = evaluate(cfg)  # doctest: +SKIP
+    >>> result.leaderboard[["model", "win_rate", "lc_win_rate"]]  # doctest: +SKIP
+    """
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    folder = Path(config.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    candidates, comparisons = _inputs(config, timings, progress, on_step)
+
+    with _timed("rank", timings, on_step):
+        rank = rank_step(
+            comparisons,
+            ties=config.ties,
+            ci=config.ci,
+            control=config.control,
+            rounds=config.rounds,
+            baseline=config.baseline,
+            seed=config.seed,
+        )
+    with _timed("audit", timings, on_step):
+        gold = (
+            load_comparisons(config.gold, config.gold_format) if config.gold else None
+        )
+        audit = audit_step(
+            comparisons,
+            gold=gold,
+            baseline=None,
+            rounds=config.rounds,
+            seed=config.seed,
+        )
+    result = RunResult(folder, comparisons, rank, audit, candidates, timings)
+
+    with _timed("report", timings, on_step):
+        data = report_data(
+            config,
+            comparisons,
+            rank.table,
+            rank.board.win_probabilities,
+            audit.table if audit is not None else None,
+            rank.per_judge,
+            rank.win_rates,
+            rank.lc_win_rates,
+        )
+        write_report(data, folder)
+        _queue(comparisons, config.n_uncertain, folder)
+    _write_outputs(result, config, started)
+    return result
