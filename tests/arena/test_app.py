@@ -275,3 +275,44 @@ def test_config_rejects_bad_settings(tmp_path: Path, setting, match):
     """Each setting is checked once, with the value received in the message."""
     with pytest.raises(ArenaConfigError, match=match):
         ArenaConfig(db=tmp_path / "x.sqlite", **setting)
+
+
+def test_judged_file_puts_the_judge_beside_the_people(tmp_path: Path):
+    """Uploaded judges' verdicts appear as a judge board with agreement."""
+    with make_client(tmp_path) as c:
+        for _ in range(3):
+            vote(c, open_battle(c), "left")
+        export = c.get("/admin/export", headers=BEARER).text.splitlines()
+        voted = [json.loads(line) for line in export]
+        judged = [
+            {k: r[k] for k in ("prompt_id", "model_a", "model_b", "winner")}
+            | {"judge": "smol"}
+            for r in voted
+        ]
+        body = "".join(json.dumps(r) + "\n" for r in judged).encode()
+        c.get("/leaderboard")
+        files = {"file": ("judged.jsonl", io.BytesIO(body), "application/json")}
+        up = c.post("/admin/upload/verdicts", headers=BEARER, files=files)
+        assert up.json() == {"loaded": {"verdicts": 3}}
+        board = c.get("/leaderboard.json").json()
+    assert list(board["judges"]) == ["smol"]
+    assert board["agreement"][0]["n"] == 3
+    assert board["agreement"][0]["agree"] == 3
+
+
+def test_admin_page_forms_carry_csrf(tmp_path: Path):
+    """The admin page has one CSRF-protected form per action; disabled says why."""
+    with make_client(tmp_path) as c:
+        page = c.get("/admin").text
+    assert page.count('name="csrf"') == 5
+    assert "Admin routes are disabled" not in page
+    with make_client(tmp_path / "off", admin_token=None) as c:
+        assert "Admin routes are disabled" in c.get("/admin").text
+
+
+def test_upload_with_an_unknown_suffix_is_refused(client: TestClient):
+    """An upload that is not JSONL, CSV or Parquet gets 422 naming the suffix."""
+    files = {"file": ("notes.txt", io.BytesIO(b"hello"), "text/plain")}
+    response = client.post("/admin/upload/queue", headers=BEARER, files=files)
+    assert response.status_code == 422
+    assert "unknown file type (got '.txt'" in response.json()["detail"]

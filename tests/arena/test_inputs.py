@@ -107,3 +107,32 @@ def test_reads_the_queue_that_the_judge_writes(tmp_path: Path):
     queue = read_queue(path)
     assert queue["prompt_id"].tolist() == ["q1", "q2"]
     assert queue["judge_winner"].tolist() == ["b", "a"]
+
+
+def test_verdicts_drop_unanswered_rows_and_name_the_judge(tmp_path: Path):
+    """Rows without a winner are dropped; a missing judge is called 'judge'."""
+    from prefkit.arena.inputs import read_verdicts
+
+    rows = [
+        {"prompt_id": 1, "model_a": "x", "model_b": "y", "winner": "a"},
+        {"prompt_id": 2, "model_a": "x", "model_b": "y", "winner": None},
+    ]
+    table = read_verdicts(write_jsonl(tmp_path / "j.jsonl", rows))
+    assert table.to_dict("records") == [
+        {
+            "prompt_id": "1",
+            "model_a": "x",
+            "model_b": "y",
+            "judge": "judge",
+            "winner": "a",
+        }
+    ]
+
+
+def test_verdicts_need_a_prompt_id(tmp_path: Path):
+    """Without prompt_id verdicts cannot be matched to votes; the column is named."""
+    from prefkit.arena.inputs import read_verdicts
+
+    rows = [{"model_a": "x", "model_b": "y", "winner": "a"}]
+    with pytest.raises(PrefkitDataError, match="prompt_id: missing column"):
+        read_verdicts(write_jsonl(tmp_path / "j.jsonl", rows))

@@ -23,7 +23,8 @@ from prefkit.arena.state import Arena, load_inputs
 from prefkit.data.io import file_format, write_jsonl
 from prefkit.errors import PrefkitError
 
-UPLOADS = ("candidates", "queue", "verdicts")
+#: Upload route name -> the :func:`load_inputs` argument it fills.
+UPLOADS = {"candidates": "candidates", "queue": "queue", "verdicts": "judged"}
 FORMS = (
     ("/admin/upload/candidates", "Upload candidates", True),
     ("/admin/upload/queue", "Upload queue", True),
@@ -71,7 +72,7 @@ def _load_upload(arena: Arena, kind: str, upload: UploadFile) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="prefkit-arena-") as folder:
         path = Path(folder) / name
         path.write_bytes(upload.file.read())
-        counts = load_inputs(arena.store, **{kind: path})
+        counts = load_inputs(arena.store, **{UPLOADS[kind]: path})
     if kind == "candidates":
         arena.reload_candidates()
     return counts

@@ -200,3 +200,39 @@ def validate_queue(df: pd.DataFrame) -> pd.DataFrame:
 def read_queue(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate a human-review queue file (see :func:`validate_queue`)."""
     return validate_queue(read_table(path))
+
+
+def validate_verdicts(df: pd.DataFrame) -> pd.DataFrame:
+    """Check judges' verdicts (a comparisons table) to show beside the votes.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A comparisons table with ``prompt_id``; ``judge`` optional (missing
+        judges are called ``"judge"``). Rows without a ``winner`` (a judge
+        that failed to answer) are dropped.
+
+    Returns
+    -------
+    DataFrame
+        ``prompt_id, model_a, model_b, judge, winner``.
+
+    Raises
+    ------
+    PrefkitDataError
+        Naming the file, line and column of every problem.
+    """
+    out = _Problems(df)
+    if out.missing_columns(df, ["prompt_id", "winner"]):
+        out.raise_if_any()
+    table = validate_comparisons(df, require_winner=False)
+    judge = table["judge"] if "judge" in table.columns else pd.Series("judge", df.index)
+    table = table.assign(judge=judge.fillna("judge"))
+    table = table[table["winner"].notna()]
+    columns = ["prompt_id", "model_a", "model_b", "judge", "winner"]
+    return table.loc[:, columns].reset_index(drop=True)
+
+
+def read_verdicts(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate a judged file (see :func:`validate_verdicts`)."""
+    return validate_verdicts(read_table(path))

@@ -13,12 +13,11 @@ import pandas as pd
 from prefkit.arena.board import Board, build_board
 from prefkit.arena.config import ArenaConfig
 from prefkit.arena.export import votes_to_comparisons
-from prefkit.arena.inputs import read_candidates, read_queue
+from prefkit.arena.inputs import read_candidates, read_queue, read_verdicts
 from prefkit.arena.ratings import fit_bt
 from prefkit.arena.sampling import PairIndex, index_pairs, sample_pair
 from prefkit.arena.security import RateLimiter
 from prefkit.arena.store import ArenaStore, Battle
-from prefkit.data import read_table, validate_comparisons
 
 #: Refit the ratings that steer sampling at most this often (seconds).
 SAMPLING_REFIT_S = 2.0
@@ -44,7 +43,7 @@ class Arena:
         self._sampling_state: tuple[float, int, dict[str, float], dict[Any, int]] = (
             -np.inf, -1, {}, {}
         )  # fmt: skip
-        self._board: tuple[int, Board] | None = None
+        self._board: tuple[tuple[int, int], Board] | None = None
 
     def reload_candidates(self) -> None:
         """Rebuild the pair index after the candidates changed."""
@@ -108,8 +107,9 @@ class Arena:
         return votes_to_comparisons(self.store.votes())
 
     def board(self) -> Board:
-        """The leaderboard, refitted when votes arrived since the last one."""
-        n = self.store.n_votes()
+        """The leaderboard, refitted when votes or verdicts changed since."""
+        counts = self.store.counts()
+        n = (counts["votes"], counts["verdicts"])
         with self._lock:
             cached = self._board
         if cached is not None and cached[0] == n:
@@ -137,9 +137,5 @@ def load_inputs(
     if queue is not None:
         counts["queue"] = store.put_queue(read_queue(queue))
     if judged is not None:
-        table = validate_comparisons(read_table(judged))
-        if "judge" not in table.columns:
-            table["judge"] = "judge"
-        table = table[table["winner"].notna()]
-        counts["verdicts"] = store.put_verdicts(table)
+        counts["verdicts"] = store.put_verdicts(read_verdicts(judged))
     return counts
