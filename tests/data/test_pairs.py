@@ -143,16 +143,22 @@ def test_trl_reader_rejects_mixed_types(tmp_path):
         load(path)
 
 
+@pytest.mark.slow
 def test_trl_files_are_what_trl_reads(tmp_path, shared_data):
-    """TRL's own helpers see the written HH file as preference data, both styles."""
+    """TRL's own helpers see the written HH file as preference data, both styles.
+
+    Slow only because importing trl imports torch and transformers (~30 s here).
+    """
     datasets = pytest.importorskip("datasets")
     from trl.data_utils import extract_prompt, is_conversational
 
-    hh = load(need(shared_data / "hh_rlhf/helpful-base_test.jsonl.gz"))
+    hh = load(need(shared_data / "hh_rlhf/helpful-base_test.jsonl.gz")).head(300)
     for style, talk in (("conversational", True), ("standard", False)):
         path = write_trl(hh, tmp_path / f"{style}.jsonl", style)
-        ds = datasets.load_dataset("json", data_files=str(path), split="train")
-        assert ds.num_rows == 2354
+        ds = datasets.load_dataset(
+            "json", data_files=str(path), split="train", cache_dir=str(tmp_path)
+        )
+        assert ds.num_rows == 300
         assert set(ds.column_names) == {"prompt", "chosen", "rejected"}
         assert is_conversational(ds[0]) is talk
         row = ds[5]
@@ -183,7 +189,9 @@ def test_trl_rows_tokenize_like_the_trainer(tmp_path, shared_data):
     tokenizer = AutoTokenizer.from_pretrained(smollm2_hf_dir())
     hh = load(need(shared_data / "hh_rlhf/helpful-base_test.jsonl.gz"))
     path = write_trl(hh.head(20), tmp_path / "c.jsonl", "conversational")
-    row = datasets.load_dataset("json", data_files=str(path), split="train")[0]
+    row = datasets.load_dataset(
+        "json", data_files=str(path), split="train", cache_dir=str(tmp_path)
+    )[0]
     system = [{"role": "system", "content": "You are a helpful AI assistant."}]
     row["prompt"] = system + row["prompt"]
     text = maybe_apply_chat_template(row, tokenizer)

@@ -29,6 +29,7 @@ from prefkit.data.schema import (
     _check_str,
     _ids_as_str,
     _source_of,
+    duplicated_positions,
 )
 from prefkit.errors import MAX_PROBLEMS, got_expected
 
@@ -68,7 +69,7 @@ def _copy(df: pd.DataFrame) -> pd.DataFrame:
 
 def _unique(result: pd.DataFrame, key: list[str], out: Collector) -> None:
     """Report every row whose ``key`` repeats an earlier row's."""
-    dup = np.flatnonzero(result.duplicated(subset=key, keep="first").to_numpy())
+    dup = duplicated_positions(result, key)
     keys = result[key].to_numpy(dtype=object)
     out.add_rows(
         dup,

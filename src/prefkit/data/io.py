@@ -9,6 +9,7 @@ the line of each row in ``df.attrs`` so later validation can point at them.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -94,10 +95,12 @@ def _gzip_error(path: Path, exc: Exception) -> PrefkitDataError:
 def _scan(path: Path) -> tuple[bool, bool, int]:
     """(has content, lines are plain, first non-blank byte) in one streaming pass.
 
-    Plain means no blank line and no carriage return, so that Arrow's row
-    ``i`` is line ``i + 1``.
+    Plain means valid UTF-8 with no blank line and no carriage return, so
+    that Arrow's row ``i`` is line ``i + 1``.
     """
     content, plain, first, previous = False, True, -1, b"\n"
+    # Arrow passes invalid UTF-8 through into its strings: check it here
+    utf8 = codecs.getincrementaldecoder("utf-8")()
     try:
         with _open_binary(path) as handle:
             while chunk := handle.read(1 << 22):
@@ -107,6 +110,11 @@ def _scan(path: Path) -> tuple[bool, bool, int]:
                     or (previous == b"\n" and chunk.startswith(b"\n"))
                 ):
                     plain = False
+                if plain:
+                    try:
+                        utf8.decode(chunk)
+                    except UnicodeDecodeError:
+                        plain = False
                 stripped = chunk.lstrip()
                 if stripped and not content:
                     content, first = True, stripped[0]
@@ -145,8 +153,11 @@ def read_jsonl(path: str | os.PathLike[str]) -> pd.DataFrame:
     content, plain, first = _scan(p)
     if not content:
         raise PrefkitDataError.single(str(p), None, "-", "empty file (no records)")
-    if first == ord("["):
-        return _read_json_array(p)
+    if first == ord("[") and p.name.lower().removesuffix(".gz").endswith(".json"):
+        array = _read_json_array(p)
+        if array is not None:
+            return array
+        plain = False
     df = _read_jsonl_fast(p) if plain else None
     if df is None:
         return _read_jsonl_slow(p)
@@ -218,14 +229,14 @@ def _read_jsonl_slow(path: Path) -> pd.DataFrame:
     return _batch(records, lines, source)
 
 
-def _read_json_array(path: Path) -> pd.DataFrame:
-    """A file holding one JSON array of objects; rows named by their line."""
+def _read_json_array(path: Path) -> pd.DataFrame | None:
+    """A ``.json`` file holding one array of objects; None if it is not JSON."""
     source = str(path)
     with _open_binary(path) as handle:
-        value, problem = _parse_line(b'{"records": ' + handle.read() + b"}")
+        value, _ = _parse_line(b'{"records": ' + handle.read() + b"}")
     if value is None:
-        problem = str(problem).replace("not a JSON object", "not a JSON array")
-        raise PrefkitDataError.single(source, None, "-", problem)
+        # not one JSON document: the line-by-line pass names the bad lines
+        return None
     records = value["records"]
     if not isinstance(records, list) or not records:
         raise PrefkitDataError.single(source, None, "-", "empty JSON array")

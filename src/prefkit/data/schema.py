@@ -22,7 +22,7 @@ canonical dtypes, or raises :class:`~prefkit.errors.PrefkitDataError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -385,6 +385,16 @@ def validate_comparisons(
     return _finish(result, out)
 
 
+def duplicated_positions(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Positions of rows whose ``key`` repeats an earlier row's.
+
+    Unhashable values (a list where an id belongs, already reported) are
+    compared by their repr so the check itself never fails.
+    """
+    keys = df[key].map(lambda v: v if isinstance(v, Hashable) else repr(v))
+    return np.flatnonzero(keys.duplicated(keep="first").to_numpy())
+
+
 def _ids_as_str(col: pd.Series) -> pd.Series:
     """Ids may arrive as integers; they are kept as text so joins agree."""
     if col.dtype == object or pd.api.types.is_string_dtype(col):
@@ -533,7 +543,7 @@ def validate_ratings(
                 )
     key = [c for c in ("prompt_id", "model", "judge") if c in df.columns]
     if {"prompt_id", "model"} <= set(key):
-        dup = np.flatnonzero(result.duplicated(subset=key, keep="first").to_numpy())
+        dup = duplicated_positions(result, key)
         keys = result[key].to_numpy(dtype=object)
         out.add_rows(
             dup,
