@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from prefkit.errors import PrefkitDataError
-from prefkit.optimize.pairs import hh_record, preference_pairs, read_hh, split_hh
+from prefkit.optimize.pairs import preference_pairs, read_hh
 from tests.conftest import need
 
 
@@ -53,22 +53,6 @@ def test_all_ties_refused() -> None:
         preference_pairs(table)
 
 
-def test_split_hh_roles() -> None:
-    """HH turns become user / assistant messages."""
-    text = "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how?\n\nAssistant: fine"
-    assert [m["role"] for m in split_hh(text)] == [
-        "user",
-        "assistant",
-        "user",
-        "assistant",
-    ]
-    pair = hh_record(text, text.replace("fine", "bad"))
-    assert pair is not None
-    assert pair["chosen"] == "fine" and pair["rejected"] == "bad"
-    assert pair["prompt"][-1] == {"role": "user", "content": "how?"}
-    assert hh_record(text, text) is None
-
-
 def test_read_hh_real_file(shared_data: Path) -> None:
     """The helpful-base test split gives pairs with a shared multi-turn prompt."""
     path = need(shared_data / "hh_rlhf" / "helpful-base_test.jsonl.gz")
@@ -78,5 +62,5 @@ def test_read_hh_real_file(shared_data: Path) -> None:
     assert all(p[-1]["role"] == "user" for p in pairs["prompt"])
     assert (pairs["chosen"] != pairs["rejected"]).all()
     everything = read_hh(path)
-    # a handful of records have equal last turns or diverging prefixes
-    assert 2300 < len(everything) <= 2354
+    # 9 of 2354 records diverge before the last turn; 2 have equal last turns
+    assert len(everything) == 2343

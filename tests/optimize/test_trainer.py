@@ -116,8 +116,39 @@ def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
         TrainConfig(**kwargs)
 
 
-@pytest.mark.parametrize("loss", ["rationale", "spo"])
-def test_untrainable_losses_raise(loss: str) -> None:
-    """Losses needing inputs the trainer cannot compute say so."""
+def test_untrainable_loss_raises() -> None:
+    """SPO, whose degree classes a pairs table lacks, is refused with advice."""
     with pytest.raises(NotImplementedError, match="call the loss function"):
-        TrainConfig(loss=loss)  # type: ignore[arg-type]
+        TrainConfig(loss="spo")
+
+
+def test_rationale_without_column_is_refused(
+    tokenizer: Any, tiny_model: Any, toy_pairs: pd.DataFrame
+) -> None:
+    """Rationale DPO on pairs without rationales says what is missing."""
+    trainer = PreferenceTrainer(tiny_model, tokenizer, TrainConfig(loss="rationale"))
+    with pytest.raises(TrainerError, match="needs a `rationale` column"):
+        trainer.fit(toy_pairs)
+
+
+@pytest.mark.slow
+def test_rationale_loss_adds_rationale_likelihood(
+    tokenizer: Any, toy_pairs: pd.DataFrame
+) -> None:
+    """Step 1 of rationale DPO is ln 2 - gamma * mean log p(rationale | pair)."""
+    from prefkit.optimize.sequences import completion_logps
+    from tests.optimize.conftest import make_tiny_model
+
+    pairs = toy_pairs.assign(rationale=["It is correct.", "Blue is a colour."])
+    config = TrainConfig(
+        max_steps=1, loss="rationale", loss_params={"gamma": 0.5}, **FAST
+    )
+    trainer = PreferenceTrainer(make_tiny_model(tokenizer), tokenizer, config)
+    encoded = trainer.encode_rationales(pairs)
+    fresh = make_tiny_model(tokenizer)
+    with torch.no_grad():
+        logps = [completion_logps(fresh, r.prompt_ids, [r.chosen_ids]) for r in encoded]
+    expected = math.log(2) - 0.5 * float(torch.cat(logps).mean())
+    history = trainer.fit(pairs).history_
+    assert history["loss"].iloc[0] == pytest.approx(expected, rel=1e-5)
+    assert tokenizer.decode(encoded[0].chosen_ids) == "It is correct.<|im_end|>\n"

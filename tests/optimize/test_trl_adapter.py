@@ -64,3 +64,5 @@ def test_untrainable_loss_refused_before_trl_starts() -> None:
 
     with pytest.raises(TrainerError, match="'spo' needs preference-degree"):
         RegistryDPOTrainer(prefkit_loss="spo")
+    with pytest.raises(TrainerError, match="'smpo' needs soft labels"):
+        RegistryDPOTrainer(prefkit_loss="smpo")

@@ -4,24 +4,18 @@
 or a judged ``comparisons`` table (ties are dropped, ``p_a`` becomes the soft
 ``label``). :func:`read_hh` reads Anthropic HH transcripts (prompt = the
 shared dialogue prefix as chat messages, chosen / rejected = the last
-assistant turns).
+assistant turns) through the `hh` format reader.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
-import re
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from prefkit.errors import PrefkitDataError
 
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
-_TURN = re.compile(r"\n\n(Human|Assistant): ")
 
 
 def preference_pairs(df: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
@@ -39,10 +33,12 @@ def preference_pairs(df: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``prompt, chosen, rejected`` and, when known, ``label``.
+        ``prompt, chosen, rejected`` and, when given, ``label`` and
+        ``rationale`` (why chosen is better; rationale-enriched DPO).
     """
     if set(PAIR_COLUMNS) <= set(df.columns):
-        out = df.loc[:, [c for c in (*PAIR_COLUMNS, "label") if c in df.columns]]
+        extra = [c for c in ("label", "rationale") if c in df.columns]
+        out = df.loc[:, [*PAIR_COLUMNS, *extra]]
     elif {"prompt", "response_a", "response_b", "winner"} <= set(df.columns):
         out = _from_comparisons(df)
     else:
@@ -90,55 +86,36 @@ def _from_comparisons(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def split_hh(text: str) -> list[dict[str, str]]:
-    """An HH transcript (``\\n\\nHuman: ... \\n\\nAssistant: ...``) as messages."""
-    parts = _TURN.split(text)
-    messages = []
-    for speaker, content in zip(parts[1::2], parts[2::2], strict=True):
-        role = "user" if speaker == "Human" else "assistant"
-        messages.append({"role": role, "content": content.strip()})
-    return messages
-
-
-def hh_record(chosen: str, rejected: str) -> dict[str, Any] | None:
-    """One HH record as a pair, or None if the two dialogues do not fit."""
-    c, r = split_hh(chosen), split_hh(rejected)
-    if len(c) < 2 or c[:-1] != r[:-1] or c[-1]["role"] != "assistant":
-        return None
-    if r[-1]["role"] != "assistant" or c[-1]["content"] == r[-1]["content"]:
-        return None
-    return {"prompt": c[:-1], "chosen": c[-1]["content"], "rejected": r[-1]["content"]}
-
-
 def read_hh(path: str | os.PathLike[str], limit: int | None = None) -> pd.DataFrame:
     """Read an Anthropic HH-RLHF JSONL(.gz) file as training pairs.
 
-    Records whose two dialogues do not share their prefix, or whose last
-    assistant turns are equal, are skipped (they carry no preference).
+    Uses the ``hh`` reader of :mod:`prefkit.data.formats`; records whose
+    dialogues diverge before the last assistant turn, or whose last assistant
+    turns are equal, are skipped (they are not a single-turn preference).
 
     Returns
     -------
     DataFrame
         ``pair_id`` (when present), ``prompt`` (chat messages, without a
-        system message), ``chosen``, ``rejected``.
+        system message), ``chosen``, ``rejected`` (the last assistant turns).
     """
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PrefkitDataError.single(
-                    path.name, number, "-", f"not JSON ({exc.msg})"
-                ) from None
-            pair = hh_record(str(raw.get("chosen", "")), str(raw.get("rejected", "")))
-            if pair is None:
-                continue
-            if "pair_id" in raw:
-                pair = {"pair_id": raw["pair_id"], **pair}
-            rows.append(pair)
-            if limit is not None and len(rows) >= limit:
-                break
-    return pd.DataFrame(rows)
+    from prefkit.data.formats import load
+
+    table = load(path, format="hh")
+    keep = [
+        len(c) == 1 and len(r) == 1 and c[0]["content"] != r[0]["content"]
+        for c, r in zip(
+            table["chosen_messages"], table["rejected_messages"], strict=True
+        )
+    ]
+    table = table.loc[keep]
+    out = pd.DataFrame(
+        {
+            "prompt": [list(m) for m in table["prompt_messages"]],
+            "chosen": [m[0]["content"] for m in table["chosen_messages"]],
+            "rejected": [m[0]["content"] for m in table["rejected_messages"]],
+        }
+    )
+    if "pair_id" in table.columns:
+        out.insert(0, "pair_id", table["pair_id"].to_numpy())
+    return out if limit is None else out.head(limit)

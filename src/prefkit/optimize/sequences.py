@@ -131,36 +131,40 @@ def token_logps(hidden: Tensor, head: Any, targets: Tensor, chunk: int) -> Tenso
     return torch.cat(parts)
 
 
-def pair_logps(model: Any, pair: EncodedPair, chunk: int = 512) -> Tensor:
-    """Summed log-probabilities of the chosen and rejected completions.
+def completion_logps(
+    model: Any, prompt_ids: list[int], completions: list[list[int]], chunk: int = 512
+) -> Tensor:
+    """Summed log-probabilities of k completions of one prompt.
+
+    The prompt is run once; its key/value cache is repeated for the k
+    completions, which run together right-padded.
 
     Returns
     -------
-    Tensor of shape (2,)
-        ``[log p(chosen | prompt), log p(rejected | prompt)]``; differentiable
-        unless called under ``torch.no_grad`` / ``inference_mode``.
+    Tensor of shape (k,)
+        ``log p(completion_j | prompt)``; differentiable unless called under
+        ``torch.no_grad`` / ``inference_mode``.
     """
     decoder, head = _decoder_and_head(model)
     device = next(model.parameters()).device
-    completions = [pair.chosen_ids, pair.rejected_ids]
-    n_prompt = len(pair.prompt_ids)
+    k, n_prompt = len(completions), len(prompt_ids)
 
     # the prompt once, keeping its key/value cache
-    prompt = torch.tensor([pair.prompt_ids], device=device)
+    prompt = torch.tensor([prompt_ids], device=device)
     out = decoder(input_ids=prompt, use_cache=True)
     cache = out.cache
     last = out.last_hidden_state[0, -1:]
-    cache.batch_repeat_interleave(2)
+    cache.batch_repeat_interleave(k)
 
-    # both completions on top of the shared cache, right-padded
+    # the completions on top of the shared cache, right-padded
     width = max(len(c) for c in completions)
-    ids = torch.zeros((2, width), dtype=torch.long, device=device)
-    mask = torch.zeros((2, n_prompt + width), dtype=torch.long, device=device)
+    ids = torch.zeros((k, width), dtype=torch.long, device=device)
+    mask = torch.zeros((k, n_prompt + width), dtype=torch.long, device=device)
     mask[:, :n_prompt] = 1
     for row, comp in enumerate(completions):
         ids[row, : len(comp)] = torch.tensor(comp, device=device)
         mask[row, n_prompt : n_prompt + len(comp)] = 1
-    positions = torch.arange(n_prompt, n_prompt + width, device=device).expand(2, -1)
+    positions = torch.arange(n_prompt, n_prompt + width, device=device).expand(k, -1)
     hidden = decoder(
         input_ids=ids,
         attention_mask=mask,
@@ -175,9 +179,59 @@ def pair_logps(model: Any, pair: EncodedPair, chunk: int = 512) -> Tensor:
     ]
     targets = torch.tensor([t for c in completions for t in c], device=device)
     logps = token_logps(torch.cat(states), head, targets, chunk)
-    return torch.stack(
-        [part.sum() for part in logps.split([len(c) for c in completions])]
+    parts = logps.split([len(c) for c in completions])
+    return torch.stack([part.sum() for part in parts])
+
+
+def pair_logps(model: Any, pair: EncodedPair, chunk: int = 512) -> Tensor:
+    """Log-probabilities ``[chosen, rejected]`` of a pair, shape (2,)."""
+    completions = [pair.chosen_ids, pair.rejected_ids]
+    return completion_logps(model, pair.prompt_ids, completions, chunk)
+
+
+#: How a rationale is asked for (rationale-enriched DPO): the prompt, both
+#: responses, and the request to explain the preference.
+RATIONALE_REQUEST = (
+    "{prompt}\n\nResponse A:\n{chosen}\n\nResponse B:\n{rejected}\n\n"
+    "Explain why response A is better than response B."
+)
+
+
+def _as_text(prompt: str | Messages) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(f"{m['role']}: {m['content']}" for m in prompt)
+
+
+def encode_rationale(
+    tokenizer: Any,
+    prompt: str | Messages,
+    chosen: str,
+    rejected: str,
+    rationale: str,
+    *,
+    system_prompt: str,
+    max_length: int = 512,
+) -> EncodedPair:
+    """Token ids of :math:`r` given :math:`(x, y_w \\succ y_l)` [RDPO].
+
+    The context is one user turn holding the prompt, the chosen response as
+    A, the rejected one as B and :data:`RATIONALE_REQUEST`; the rationale is
+    the assistant's answer. Returned as an ``EncodedPair`` whose ``chosen_ids``
+    hold the rationale (``rejected_ids`` is empty); the context keeps its end.
+    """
+    request = RATIONALE_REQUEST.format(
+        prompt=_as_text(prompt), chosen=chosen, rejected=rejected
     )
+    messages = as_messages(request, system_prompt)
+    context = _ids(tokenizer, messages, generation=True)
+    full = _ids(
+        tokenizer, [*messages, {"role": "assistant", "content": rationale}], False
+    )
+    n = _common_prefix(context, full)
+    context, answer = context[:n], full[n:]
+    answer = answer[: max_length // 2]
+    return EncodedPair(context[-(max_length - len(answer)) :], answer, [])
 
 
 def naive_pair_logps(model: Any, pair: EncodedPair) -> Tensor:

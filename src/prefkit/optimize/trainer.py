@@ -5,8 +5,9 @@ log-probabilities once (the reference model is not kept during training);
 then for each optimizer step, score ``batch_size * grad_accum`` pairs, one
 pair per forward (prompt run once, shared by both completions), back-propagate
 each pair's share of the loss at once (so activations of one pair at a time
-are alive), clip and step. Any registry loss that needs only log-probs,
-lengths and soft labels can be trained.
+are alive), clip and step. Every pairwise registry loss can be trained
+except SPO (its degree classes are not in a pairs table): soft labels come
+from a ``label`` column, rationales from a ``rationale`` column.
 """
 
 from __future__ import annotations
@@ -34,13 +35,18 @@ from prefkit.optimize.losses import (
     hyper_parameters,
 )
 from prefkit.optimize.pairs import preference_pairs
-from prefkit.optimize.sequences import EncodedPair, encode_pair, pair_logps
+from prefkit.optimize.sequences import (
+    EncodedPair,
+    completion_logps,
+    encode_pair,
+    encode_rationale,
+    pair_logps,
+)
 
 logger = logging.getLogger("prefkit.optimize")
 
 #: Losses whose inputs the trainer cannot compute from a pairs table.
 UNTRAINABLE: dict[str, str] = {
-    "rationale": "needs the log-probability of a rationale",
     "spo": "needs preference-degree scores and labels",
 }
 
@@ -204,6 +210,7 @@ class PreferenceTrainer:
         self.tokenizer = tokenizer
         self.history_ = pd.DataFrame()
         self.n_steps_ = 0
+        self._rationales: list[EncodedPair] = []
 
     # -- preparation -----------------------------------------------------
 
@@ -224,6 +231,28 @@ class PreferenceTrainer:
                 pairs["prompt"].tolist(),
                 pairs["chosen"].tolist(),
                 pairs["rejected"].tolist(),
+                strict=True,
+            )
+        ]
+
+    def encode_rationales(self, pairs: pd.DataFrame) -> list[EncodedPair]:
+        """Token ids of each pair's rationale given the ordered pair."""
+        cfg = self.config
+        return [
+            encode_rationale(
+                self.tokenizer,
+                prompt,
+                str(chosen),
+                str(rejected),
+                str(rationale),
+                system_prompt=cfg.system_prompt,
+                max_length=cfg.max_length,
+            )
+            for prompt, chosen, rejected, rationale in zip(
+                pairs["prompt"].tolist(),
+                pairs["chosen"].tolist(),
+                pairs["rejected"].tolist(),
+                pairs["rationale"].tolist(),
                 strict=True,
             )
         ]
@@ -262,12 +291,20 @@ class PreferenceTrainer:
                 "loss 'smpo' needs a `label` column (probability that chosen "
                 "wins) or a comparisons table with `p_a`"
             )
+        if cfg.loss == "rationale" and "rationale" not in table.columns:
+            raise TrainerError(
+                "loss 'rationale' needs a `rationale` column (text explaining "
+                "why chosen is better)"
+            )
         if cfg.threads is not None:
             torch.set_num_threads(cfg.threads)
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
 
         encoded = self.encode(table)
+        self._rationales = (
+            self.encode_rationales(table) if cfg.loss == "rationale" else []
+        )
         logger.info("reference log-probabilities of %d pairs", len(encoded))
         self.reference_ = self.score(encoded, progress=cfg.progress)
         labels = (
@@ -338,6 +375,12 @@ class PreferenceTrainer:
     ) -> Any:
         """The configured loss of one pair (differentiable)."""
         policy = pair_logps(self.model, pair, self.config.chunk_size)
+        rationale = None
+        if self._rationales:
+            r = self._rationales[i]
+            rationale = completion_logps(
+                self.model, r.prompt_ids, [r.chosen_ids], self.config.chunk_size
+            )
         logps = PreferenceLogps(
             policy_chosen=policy[:1],
             policy_rejected=policy[1:],
@@ -346,6 +389,7 @@ class PreferenceTrainer:
             chosen_length=torch.tensor([float(len(pair.chosen_ids))]),
             rejected_length=torch.tensor([float(len(pair.rejected_ids))]),
             label=None if labels is None else labels[i : i + 1],
+            rationale=rationale,
         )
         return compute_loss(self.config.loss, logps, **dict(self.config.loss_params))
 

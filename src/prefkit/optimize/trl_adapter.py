@@ -17,9 +17,16 @@ import torch
 from trl import DPOTrainer
 
 from prefkit.optimize.losses import PreferenceLogps, compute_loss, get_loss
-from prefkit.optimize.trainer import UNTRAINABLE, TrainerError
+from prefkit.optimize.trainer import TrainerError
 
 _NON_MODEL_KEYS = {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}
+
+#: Losses needing inputs that TRL's DPO batches do not carry.
+TRL_UNSUPPORTED: dict[str, str] = {
+    "spo": "needs preference-degree scores and labels",
+    "rationale": "needs the log-probability of a rationale",
+    "smpo": "needs soft labels",
+}
 
 
 class RegistryDPOTrainer(DPOTrainer):  # type: ignore[misc]
@@ -51,10 +58,11 @@ class RegistryDPOTrainer(DPOTrainer):  # type: ignore[misc]
         **kwargs: Any,
     ) -> None:
         get_loss(prefkit_loss)
-        if prefkit_loss in UNTRAINABLE:
+        if prefkit_loss in TRL_UNSUPPORTED:
             raise TrainerError(
-                f"loss {prefkit_loss!r} {UNTRAINABLE[prefkit_loss]}, which TRL's "
-                "batches do not carry; use it through your own PreferenceLogps"
+                f"loss {prefkit_loss!r} {TRL_UNSUPPORTED[prefkit_loss]}, which "
+                "TRL's batches do not carry; use prefkit's PreferenceTrainer or "
+                "your own PreferenceLogps"
             )
         self.prefkit_loss = prefkit_loss
         self.loss_params = dict(loss_params or {})
@@ -91,7 +99,6 @@ class RegistryDPOTrainer(DPOTrainer):  # type: ignore[misc]
             reference_rejected=ref_rejected.to(chosen.dtype),
             chosen_length=n_chosen,
             rejected_length=n_rejected,
-            label=inputs.get("label"),
         )
         out = compute_loss(self.prefkit_loss, logps, **self.loss_params)
         loss = out.losses.mean()
