@@ -243,7 +243,7 @@ def test_route_to_humans_rejects_bad_input(tmp_path) -> None:
         route_to_humans(judged.drop(columns="uncertainty"), 1)
     with pytest.raises(JudgeError, match="expected numbers >= 0"):
         route_to_humans(judged.assign(uncertainty=-1.0), 1)
-    with pytest.raises(JudgeError, match="must end in .jsonl"):
+    with pytest.raises(JudgeError, match=r"must end in \.jsonl"):
         write_queue(route_to_humans(judged, 1), tmp_path / "q.csv")
 
 
