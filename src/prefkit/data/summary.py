@@ -21,7 +21,9 @@ from prefkit.data.schema import guess_kind
 
 
 def comparison_graph(
-    model_a: Sequence[str] | np.ndarray, model_b: Sequence[str] | np.ndarray
+    model_a: Sequence[str] | np.ndarray,
+    model_b: Sequence[str] | np.ndarray,
+    models: Sequence[str] | None = None,
 ) -> tuple[list[str], csr_matrix]:
     """Models (sorted) and the symmetric adjacency matrix of who met whom.
 
@@ -29,6 +31,8 @@ def comparison_graph(
     ----------
     model_a, model_b : array of str of shape (n_pairs,)
         The two sides of each comparison.
+    models : sequence of str or None, default=None
+        Extra nodes (models without comparisons, each then its own component).
 
     Returns
     -------
@@ -39,33 +43,40 @@ def comparison_graph(
     """
     a = np.asarray(model_a, dtype=object)
     b = np.asarray(model_b, dtype=object)
-    models, codes = np.unique(np.concatenate([a, b]).astype(str), return_inverse=True)
-    n, m = len(a), len(models)
-    rows, cols = codes[:n], codes[n:]
+    extra = np.asarray(list(models or []), dtype=object)
+    names, codes = np.unique(
+        np.concatenate([a, b, extra]).astype(str), return_inverse=True
+    )
+    n, m = len(a), len(names)
+    rows, cols = codes[:n], codes[n : 2 * n]
     ones = np.ones(2 * n)
     graph = coo_matrix(
         (ones, (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
         shape=(m, m),
     )
-    return [str(x) for x in models], graph.tocsr()
+    return [str(x) for x in names], graph.tocsr()
 
 
 def connected_components(
-    model_a: Sequence[str] | np.ndarray, model_b: Sequence[str] | np.ndarray
+    model_a: Sequence[str] | np.ndarray,
+    model_b: Sequence[str] | np.ndarray,
+    models: Sequence[str] | None = None,
 ) -> list[list[str]]:
     """Groups of models linked by comparisons, largest first (names sorted).
+
+    ``models`` adds nodes that may have no comparison (each its own group).
 
     Examples
     --------
     >>> connected_components(["x", "z"], ["y", "w"])
     [['w', 'z'], ['x', 'y']]
     """
-    models, graph = comparison_graph(model_a, model_b)
-    if not models:
+    names, graph = comparison_graph(model_a, model_b, models)
+    if not names:
         return []
     _, labels = _components(graph, directed=False)
     groups: dict[int, list[str]] = {}
-    for model, label in zip(models, labels, strict=True):
+    for model, label in zip(names, labels, strict=True):
         groups.setdefault(int(label), []).append(model)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
@@ -78,11 +89,12 @@ def _counts(values: pd.Series) -> dict[str, int]:
 def _comparisons(df: pd.DataFrame) -> dict[str, Any]:
     winner = df["winner"].astype(object) if "winner" in df else pd.Series(dtype=object)
     judged = df[winner.notna().to_numpy()] if len(winner) else df
+    models = sorted(set(df["model_a"].astype(str)) | set(df["model_b"].astype(str)))
     components = connected_components(
         judged["model_a"].to_numpy(dtype=object),
         judged["model_b"].to_numpy(dtype=object),
+        models,
     )
-    models = sorted(set(df["model_a"].astype(str)) | set(df["model_b"].astype(str)))
     pairs = {tuple(sorted(p)) for p in zip(df["model_a"], df["model_b"], strict=True)}
     info: dict[str, Any] = {
         "n_models": len(models),
