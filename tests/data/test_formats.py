@@ -86,7 +86,7 @@ def test_unknown_fields_and_format_names(tmp_path):
         PrefkitDataError, match="cannot tell the format from the fields"
     ):
         load(path)
-    with pytest.raises(PrefkitDataError, match="unknown format 'nope'.*llmfao"):
+    with pytest.raises(PrefkitDataError, match=r"unknown format 'nope'.*llmfao"):
         load(path, "nope")
     with pytest.raises(PrefkitDataError, match="missing field for format 'llmfao'"):
         load(path, "llmfao")
