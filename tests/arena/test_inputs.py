@@ -136,3 +136,16 @@ def test_verdicts_need_a_prompt_id(tmp_path: Path):
     rows = [{"model_a": "x", "model_b": "y", "winner": "a"}]
     with pytest.raises(PrefkitDataError, match="prompt_id: missing column"):
         read_verdicts(write_jsonl(tmp_path / "j.jsonl", rows))
+
+
+def test_real_arena_hard_answers_load_as_candidates(shared_data: Path):
+    """Arena-Hard answers (3 models x 250 prompts) convert into battle-ready pairs."""
+    from prefkit.arena.sampling import index_pairs
+    from tests.conftest import need
+
+    path = need(shared_data / "arena_hard" / "arena_hard_v0.1_answers.jsonl.gz")
+    table = read_candidates(path)
+    assert table["model"].nunique() == 3
+    index = index_pairs(table)
+    assert len(index.pairs) == 3
+    assert [len(p) for p in index.prompts] == [250, 250, 250]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prefkit.data import read_table, validate_comparisons
+from prefkit.data import load_candidates, read_table, validate_comparisons
 from prefkit.data.schema import LINES_ATTR, SOURCE_ATTR
 from prefkit.errors import MAX_PROBLEMS, PrefkitDataError, Problem, got_expected
 
@@ -123,8 +123,18 @@ def validate_candidates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_candidates(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read and validate a candidates file (JSONL, CSV or Parquet)."""
-    return validate_candidates(read_table(path))
+    """Read and validate a candidates file.
+
+    A file laid out as prefkit's candidates table (it has ``prompt_id`` or
+    ``response``) is checked directly, so a missing column is named; any other
+    layout goes through :func:`prefkit.data.load_candidates` (Arena-Hard
+    answers, AlpacaEval outputs, ...). The arena also needs the prompt text
+    and a prompt answered by two models.
+    """
+    table = read_table(path)
+    if {"prompt_id", "response"} & set(table.columns):
+        return validate_candidates(table)
+    return validate_candidates(load_candidates(path))
 
 
 def judge_winner(row: dict[Any, Any]) -> str | None:
