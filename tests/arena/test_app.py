@@ -65,7 +65,7 @@ def test_vote_for_a_pair_not_shown_is_refused(client: TestClient):
     assert "not for the pair that was shown" in response.text
 
 
-def test_token_of_another_voter_is_refused(tmp_path: Path, client: TestClient):
+def test_token_of_another_voter_is_refused(client: TestClient):
     """A battle token stolen by another browser (own cookie and CSRF) is refused."""
     fields = open_battle(client)
     thief = TestClient(client.app)
