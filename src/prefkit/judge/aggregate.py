@@ -69,9 +69,10 @@ def order_verdict(samples: Sequence[Sample]) -> tuple[str | None, float | None]:
     dists = [s.dist for s in samples if s.dist is not None]
     if not dists:
         return None, None
-    mean = np.mean(np.stack(dists), axis=0)
-    best = np.flatnonzero(np.isclose(mean, mean.max()))
-    verdict = OUTCOME_LABELS[int(best[0])] if len(best) == 1 else "tie"
+    mean = dists[0] if len(dists) == 1 else np.mean(np.stack(dists), axis=0)
+    top = float(mean.max())
+    best = [k for k in range(3) if abs(float(mean[k]) - top) <= 1e-12]
+    verdict = OUTCOME_LABELS[best[0]] if len(best) == 1 else "tie"
     return verdict, soft_p_a(mean)
 
 
@@ -100,7 +101,7 @@ def combine_orders(
         ``keep`` is False for a disagreement under ``"drop"``.
     """
     ps = [p for p in (p_a_ab, p_a_ba) if p is not None]
-    p_a = float(np.mean(ps)) if ps else None
+    p_a = sum(ps) / len(ps) if ps else None
     if winner_ab is None or winner_ba is None:
         return winner_ab or winner_ba, p_a, True
     if winner_ab == winner_ba:
@@ -109,7 +110,7 @@ def combine_orders(
         return "tie", p_a, True
     if disagreement == "drop":
         return None, p_a, False
-    if p_a is None or np.isclose(p_a, 0.5):
+    if p_a is None or abs(p_a - 0.5) <= 1e-12:
         return "tie", p_a, True
     return ("a" if p_a > 0.5 else "b"), p_a, True
 

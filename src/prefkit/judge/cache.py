@@ -74,6 +74,19 @@ class Cache:
             )
             self._db.commit()
 
+    def get_many(self, keys: list[str]) -> dict[str, str]:
+        """The stored replies of those ``keys`` that are present."""
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, reply FROM replies WHERE key IN ({marks})", chunk
+                ).fetchall()
+                found.update((str(k), str(v)) for k, v in rows)
+        return found
+
     def get_completion(self, key: str) -> Completion | None:
         """The stored :class:`Completion` for ``key``, or None."""
         text = self.get(key)

@@ -261,12 +261,13 @@ def run_requests(
     try:
         found: dict[str, Outcome] = {}
         todo: dict[str, Request] = {}
+        stored = cache.get_many(list(counts)) if cache is not None else {}
         for key, request in zip(keys, requests, strict=True):
             if key in found or key in todo:
                 continue
-            hit = cache.get_completion(key) if cache is not None else None
+            hit = stored.get(key)
             if hit is not None:
-                found[key] = Outcome(hit, cached=True)
+                found[key] = Outcome(Completion.from_json(hit), cached=True)
                 report.step(cached=True, failed=False, n=counts[key])
             else:
                 todo[key] = request

@@ -60,7 +60,17 @@ class Request:
 
     def key(self, backend: str, model: str) -> str:
         """Cache key: a hash of backend, model, prompt, sampling and sample index."""
-        payload = {"backend": backend, "model": model, **asdict(self)}
+        # built by hand: dataclasses.asdict is slow on the cache-hit path
+        payload = {
+            "backend": backend,
+            "model": model,
+            "messages": [list(m) for m in self.messages],
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_logprobs": self.top_logprobs,
+            "seed": self.seed,
+            "sample": self.sample,
+        }
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
