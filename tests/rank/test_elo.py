@@ -69,7 +69,9 @@ def test_elo_leaderboard_bootstrap_and_errors():
         LeaderboardError, match="ci='sandwich' has no meaning for online Elo"
     ):
         leaderboard(df, model="elo")
-    with pytest.raises(LeaderboardError, match="unknown option"):
+    with pytest.raises(
+        LeaderboardError, match=r"unknown option.*kk; it accepts k, perm"
+    ):
         leaderboard(df, model="elo", ci="none", kk=3)
     with pytest.raises(PrefkitError, match=r"k=-1\.0 is not a valid Elo K-factor"):
         fit_elo(df, k=-1.0)

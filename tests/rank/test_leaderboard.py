@@ -178,6 +178,7 @@ def test_user_feature_columns():
             "control feature 'nothing' is unknown",
         ),
         ({"scale": -400.0}, LeaderboardError, "rating scale .* is invalid"),
+        ({"lr": 0.1}, LeaderboardError, "unknown option.*lr; it accepts l2, l2_style"),
     ],
 )
 def test_invalid_options(kwargs, error, match):

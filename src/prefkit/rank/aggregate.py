@@ -77,14 +77,18 @@ class Aggregated:
 
 
 def encode_models(
-    model_a: Sequence[str] | NDArray[np.object_],
-    model_b: Sequence[str] | NDArray[np.object_],
+    model_a: Sequence[str] | NDArray[np.object_] | pd.Series,
+    model_b: Sequence[str] | NDArray[np.object_] | pd.Series,
 ) -> tuple[tuple[str, ...], IntArray, IntArray]:
     """Map model names to indices ``0..m-1`` (sorted names)."""
-    both = np.concatenate([np.asarray(model_a, object), np.asarray(model_b, object)])
-    names, codes = np.unique(both.astype(str), return_inverse=True)
+    both = pd.concat([pd.Series(model_a), pd.Series(model_b)], ignore_index=True)
+    if not pd.api.types.is_string_dtype(both):
+        both = both.astype(str)
+    # hashing, then sorting only the distinct names, beats sorting every row
+    codes, uniques = pd.factorize(both, sort=True)
     n = len(model_a)
-    return tuple(names.tolist()), codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    names = tuple(str(v) for v in uniques)
+    return names, codes[:n].astype(np.int64), codes[n:].astype(np.int64)
 
 
 def aggregate_arrays(
@@ -210,9 +214,7 @@ def aggregate(
             "-",
             "no comparisons (got an empty table); pass at least one judged battle",
         )
-    models, a, b = encode_models(
-        comparisons["model_a"].to_numpy(object), comparisons["model_b"].to_numpy(object)
-    )
+    models, a, b = encode_models(comparisons["model_a"], comparisons["model_b"])
     outcome = encode_outcomes(comparisons["winner"])
     weight = comparisons["weight"].to_numpy(float) if "weight" in comparisons else None
     return aggregate_arrays(a, b, outcome, models, X, weight, feature_names)

@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 from prefkit.errors import ConvergenceWarning, PrefkitError
 from prefkit.rank.aggregate import Aggregated, aggregate
 from prefkit.rank.graph import check_connected
-from prefkit.rank.likelihood import Penalty, derivatives, loglik, n_params, split
+from prefkit.rank.likelihood import (
+    Penalty,
+    derivatives,
+    loglik,
+    n_params,
+    one_blas_thread,
+    split,
+)
 from prefkit.rank.ties import TieModel, get_tie_model
 
 Array = NDArray[np.float64]
@@ -115,32 +122,68 @@ def newton(
     ridge = 1e-10 * np.eye(p)
     converged = np.zeros(R, dtype=bool)
     active = np.arange(R)
-    ll_all = loglik(w, data, counts, tie, pen)
+    # derivatives at the current point of every active replicate
+    ll, g, H = derivatives(w, data, counts, tie, pen)
+    ll_all = ll.copy()
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007
         wa, ca = w[active], counts[active]
-        ll, g, H = derivatives(wa, data, ca, tie, pen)
-        step = np.linalg.solve(gauge + ridge - H, g[..., None])[..., 0]
-        step = np.where(np.isfinite(step), step, 0.0)
+        # many small solves: BLAS threads only add contention here
+        with one_blas_thread(len(active) > 1):
+            solved = np.linalg.solve(gauge + ridge - H, g[..., None])[..., 0]
+        step: Array = np.where(np.isfinite(solved), solved, 0.0).astype(np.float64)
 
-        # halve the step of every replicate whose likelihood went down
+        # the full step first; the derivatives there serve the next iteration
+        trial = wa + step
+        ll_new, g_new, H_new = derivatives(trial, data, ca, tie, pen)
+        worse = ~(ll_new >= ll - 1e-10 * np.abs(ll))
         scale = np.ones(len(active))
-        for _ in range(40):
-            trial = wa + scale[:, None] * step
-            ll_new = loglik(trial, data, ca, tie, pen)
-            worse = ~(ll_new >= ll - 1e-10 * np.abs(ll))
-            if not worse.any():
-                break
-            scale = np.where(worse, scale / 2.0, scale)
+        if worse.any():
+            scale, ll_new, g_new, H_new, trial = _backtrack(
+                wa, step, ll, worse, (ll_new, g_new, H_new), data, ca, tie, pen
+            )
         moved = np.abs(scale[:, None] * step).max(axis=1)
         w[active] = trial
         ll_all[active] = ll_new
-        done = (moved < tol) & ~worse
+        done = moved < tol
         converged[active[done]] = True
         active = active[~done]
+        ll, g, H = ll_new[~done], g_new[~done], H_new[~done]
         if len(active) == 0:
             break
     return NewtonResult(w, converged, n_iter, ll_all)
+
+
+def _backtrack(
+    wa: Array,
+    step: Array,
+    ll: Array,
+    worse: NDArray[np.bool_],
+    full: tuple[Array, Array, Array],
+    data: Aggregated,
+    counts: Array,
+    tie: TieModel,
+    pen: Penalty,
+) -> tuple[Array, Array, Array, Array, Array]:
+    """Halve the steps of the replicates whose likelihood went down."""
+    ll_new, g_new, H_new = (x.copy() for x in full)
+    scale = np.ones(len(wa))
+    rows = np.flatnonzero(worse)
+    for _ in range(40):
+        scale[rows] /= 2.0
+        trial = wa[rows] + scale[rows, None] * step[rows]
+        ll_rows = loglik(trial, data, counts[rows], tie, pen)
+        ok = ll_rows >= ll[rows] - 1e-10 * np.abs(ll[rows])
+        rows = rows[~ok]
+        if len(rows) == 0:
+            break
+    # rows still worse after 40 halvings stay (almost) where they were
+    trial = wa + scale[:, None] * step
+    fixed = np.flatnonzero(worse)
+    ll_new[fixed], g_new[fixed], H_new[fixed] = derivatives(
+        trial[fixed], data, counts[fixed], tie, pen
+    )
+    return scale, ll_new, g_new, H_new, trial
 
 
 @dataclass(frozen=True)

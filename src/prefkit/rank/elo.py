@@ -5,7 +5,7 @@ Online Elo updates after each battle,
 .. math:: r_a \\leftarrow r_a + K (S_a - E_a), \\quad
     E_a = \\frac{1}{1 + b^{(r_b - r_a)/s}},
 
-with ``S_a`` 1, 0 or 1/2 for a tie. The result depends on the order of the
+with ``S_a`` 1, 0 or 1/2 for a tie [Elo78]. The result depends on the order of the
 battles (the last ones weigh most), which is why :func:`fit_elo` warns with
 :class:`~prefkit.errors.OrderDependenceWarning` unless it averages over random
 orders (``permutations > 0``) [Zheng23]. Bradley-Terry is the order-free fit
@@ -147,9 +147,7 @@ def fit_elo(
     """
     _validate_k(k, permutations)
     comparisons = validate_comparisons(comparisons)
-    models, a, b = encode_models(
-        comparisons["model_a"].to_numpy(object), comparisons["model_b"].to_numpy(object)
-    )
+    models, a, b = encode_models(comparisons["model_a"], comparisons["model_b"])
     check_connected(a, b, models)
     score = SCORE_A[encode_outcomes(comparisons["winner"])]
     factor = scale / np.log(base)
@@ -195,12 +193,8 @@ def elo_board(
             "ci='sandwich' has no meaning for online Elo (it is not a likelihood "
             "fit); use ci='bootstrap' or ci='none', or model='bt'"
         )
-    k = float(opts.pop("k", 4.0))
-    permutations = int(opts.pop("permutations", 0))
-    if opts:
-        raise LeaderboardError(
-            f"unknown option(s) for model='elo': {', '.join(opts)}; use k, permutations"
-        )
+    k = float(opts.get("k", 4.0))
+    permutations = int(opts.get("permutations", 0))
     result = fit_elo(
         comparisons,
         k=k,
@@ -211,9 +205,7 @@ def elo_board(
         seed=seed,
     )
     theta = result.ratings.to_numpy() / rating_scale.factor
-    models, a, b = encode_models(
-        comparisons["model_a"].to_numpy(object), comparisons["model_b"].to_numpy(object)
-    )
+    models, a, b = encode_models(comparisons["model_a"], comparisons["model_b"])
     score = SCORE_A[encode_outcomes(comparisons["winner"])]
     samples = None
     if ci == "bootstrap":

@@ -3,10 +3,11 @@
 * **Sandwich** (robust) covariance :math:`A^{+} B A^{+}` with :math:`A` the
   negative Hessian and :math:`B = \\sum_c n_c s_c s_c^\\top` the outer
   product of per-battle scores; it stays honest when the tie convention or
-  the BT model itself is misspecified (as "half a win" is).
+  the BT model itself is misspecified (as "half a win" is) [Whi80].
 * **Bootstrap**: battles resampled with replacement, drawn as multinomial
   counts over the unique (row, outcome) cells, every replicate refitted at
-  once by the batched Newton solver, warm-started at the full-data estimate.
+  once by the batched Newton solver, warm-started at the full-data estimate
+  [Efr79].
 
 Ratings are only identified up to a shift; covariances are for ratings
 centred at zero (the pseudo-inverse of :math:`A` along the shift).
@@ -20,13 +21,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from prefkit.rank.bradley_terry import BTFit, newton
-from prefkit.rank.likelihood import cell_scores, derivatives
+from prefkit.rank.likelihood import cell_scores, derivatives, one_blas_thread
 
 Array = NDArray[np.float64]
 logger = logging.getLogger("prefkit.rank")
 
 #: Bootstrap replicates are fitted in chunks of about this many (replicate, row) pairs.
-CHUNK_CELLS = 1_500_000
+CHUNK_CELLS = 500_000
 
 
 def _information_inverse(fit: BTFit) -> Array:
@@ -59,6 +60,12 @@ def sandwich_covariance(fit: BTFit) -> Array:
     where :math:`s_c` is the score of one battle in cell :math:`c`, :math:`w_c`
     the summed weight of its :math:`n_c` battles.
     """
+    with one_blas_thread():
+        return _sandwich(fit)
+
+
+def _sandwich(fit: BTFit) -> Array:
+    """:func:`sandwich_covariance` without the thread limit."""
     A_inv = _information_inverse(fit)
     s = cell_scores(fit.params, fit.data, fit.tie)
     n, w = fit.data.n, fit.data.counts

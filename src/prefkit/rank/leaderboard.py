@@ -367,8 +367,18 @@ def _builders() -> dict[str, Builder]:
 
 MODELS: tuple[str, ...] = ("bt", "elo", "pl", "gpm")
 
+#: Options each model's fitter accepts through ``**opts``.
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bt": ("l2", "l2_style", "max_iter", "tol", "strict"),
+    "elo": ("k", "permutations"),
+    "pl": ("method", "strict"),
+    "gpm": ("dim", "l2", "max_iter", "tol", "strict"),
+}
 
-def _check_options(model: str, ci: str, rounds: int, alpha: float) -> None:
+
+def _check_options(
+    model: str, ci: str, rounds: int, alpha: float, opts: dict[str, Any]
+) -> None:
     if model not in MODELS:
         raise UnknownNameError(
             f"model={model!r} is not a ranker; use one of {', '.join(MODELS)}"
@@ -380,6 +390,12 @@ def _check_options(model: str, ci: str, rounds: int, alpha: float) -> None:
     if not (isinstance(rounds, (int, np.integer)) and rounds >= 2):
         raise LeaderboardError(
             f"rounds={rounds!r} must be an integer >= 2 (bootstrap replicates)"
+        )
+    unknown = sorted(set(opts) - set(MODEL_OPTIONS[model]))
+    if unknown:
+        raise LeaderboardError(
+            f"unknown option(s) for model={model!r}: {', '.join(unknown)}; "
+            f"it accepts {', '.join(MODEL_OPTIONS[model])}"
         )
     if not (0 < alpha < 1):
         raise LeaderboardError(
@@ -449,7 +465,7 @@ def leaderboard(
     >>> board.table["model"].tolist()
     ['x', 'z', 'y']
     """
-    _check_options(model, ci, rounds, alpha)
+    _check_options(model, ci, rounds, alpha, opts)
     rating_scale = RatingScale(scale, base, initial)
     if isinstance(control, str):
         control = [c.strip() for c in control.split(",") if c.strip()]

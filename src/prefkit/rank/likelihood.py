@@ -13,7 +13,9 @@ that every bootstrap replicate is evaluated at once.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +24,25 @@ from prefkit.rank.aggregate import Aggregated
 from prefkit.rank.ties import OutcomeDerivatives, TieModel
 
 Array = NDArray[np.float64]
+
+
+_THREADS: dict[str, Any] = {}
+
+
+def one_blas_thread(enabled: bool = True) -> AbstractContextManager[Any]:
+    """Context in which BLAS uses one thread (many small solves gain nothing
+    from threads and lose much to contention on a busy machine)."""
+    if not enabled:
+        return nullcontext()
+    if "controller" not in _THREADS:
+        from threadpoolctl import ThreadpoolController
+
+        # finding the BLAS libraries is slow: do it once per process
+        _THREADS["controller"] = ThreadpoolController()
+    limiter: AbstractContextManager[Any] = _THREADS["controller"].limit(
+        limits=1, user_api="blas"
+    )
+    return limiter
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,35 @@ def _penalty_value(w: Array, data: Aggregated, pen: Penalty) -> Array:
     return out
 
 
+def _logistic_terms(
+    w: Array, data: Aggregated, counts: Array, tie: TieModel
+) -> tuple[Array, Array, Array]:
+    """Per-row log-likelihood, first and second derivative in ``d``, ``(R, U)``.
+
+    The fast path of the tie conventions without a tie parameter: with
+    ``y_a, y_b`` the effective wins, ``l = y_a log s(d) + y_b log s(-d)``,
+    computed from a single ``exp(-|d|)``.
+    """
+    d = linear_predictor(w, data)
+    y_a = counts @ tie.count_map[:, 0]
+    n = y_a + counts @ tie.count_map[:, 1]
+    # one exp and one log1p per row; in place to spare memory traffic
+    e = np.abs(d)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    p = 1.0 / (1.0 + e)
+    ll = np.log1p(e)
+    ll *= -n
+    ll += y_a * d
+    ll -= n * np.maximum(d, 0.0)
+    # p = sigmoid(d): 1 / (1 + e) for d >= 0, e / (1 + e) otherwise
+    np.multiply(p, e, out=p, where=d < 0)
+    g_d = y_a - n * p
+    h_dd = p * (p - 1.0)
+    h_dd *= n
+    return ll, g_d, h_dd
+
+
 def loglik(
     w: Array, data: Aggregated, counts: Array, tie: TieModel, pen: Penalty
 ) -> Array:
@@ -79,11 +129,15 @@ def loglik(
         - \\tfrac{\\lambda}{2}\\lVert\\theta\\rVert^2
         - \\tfrac{\\lambda_s}{2}\\lVert\\beta\\rVert^2
     """
+    if not tie.has_eta:
+        ll = _logistic_terms(w, data, counts, tie)[0].sum(axis=1)
+        ll = ll - _penalty_value(w, data, pen)
+        return np.where(np.isfinite(ll), ll, -np.inf)
     out = outcome_derivatives(w, data, tie)
     n_eff = counts @ tie.count_map
     with np.errstate(invalid="ignore"):
         terms = np.where(n_eff > 0, n_eff * out.logp, 0.0)
-    ll: Array = terms.sum(axis=(1, 2)) - _penalty_value(w, data, pen)
+    ll = terms.sum(axis=(1, 2)) - _penalty_value(w, data, pen)
     return np.where(np.isfinite(ll), ll, -np.inf)
 
 
@@ -117,14 +171,17 @@ def derivatives(
     """Log-likelihood ``(R,)``, gradient ``(R, p)`` and Hessian ``(R, p, p)``."""
     R, p = w.shape
     m, k = data.n_models, data.X.shape[1]
-    out = outcome_derivatives(w, data, tie)
-    n_eff = counts @ tie.count_map
-
-    # per-row sums over outcomes (the chain rule does the rest)
-    with np.errstate(invalid="ignore"):
-        ll = np.where(n_eff > 0, n_eff * out.logp, 0.0).sum(axis=(1, 2))
-    g_d = (n_eff * out.d1).sum(-1)
-    h_dd = (n_eff * out.dd).sum(-1)
+    if tie.has_eta:
+        out = outcome_derivatives(w, data, tie)
+        n_eff = counts @ tie.count_map
+        # per-row sums over outcomes (the chain rule does the rest)
+        with np.errstate(invalid="ignore"):
+            ll = np.where(n_eff > 0, n_eff * out.logp, 0.0).sum(axis=(1, 2))
+        g_d = (n_eff * out.d1).sum(-1)
+        h_dd = (n_eff * out.dd).sum(-1)
+    else:
+        row_ll, g_d, h_dd = _logistic_terms(w, data, counts, tie)
+        ll = row_ll.sum(axis=1)
 
     grad = np.zeros((R, p))
     hess = np.zeros((R, p, p))
