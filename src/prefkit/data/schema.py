@@ -397,7 +397,9 @@ def duplicated_positions(df: pd.DataFrame, key: list[str]) -> np.ndarray:
 
 def _ids_as_str(col: pd.Series) -> pd.Series:
     """Ids may arrive as integers; they are kept as text so joins agree."""
-    if col.dtype == object or pd.api.types.is_string_dtype(col):
+    if col.dtype != object and pd.api.types.is_string_dtype(col):
+        return col
+    if col.dtype == object:
         return col.map(
             lambda v: (
                 str(v)

@@ -205,7 +205,7 @@ def frame(
 
 def meta(raw: pd.DataFrame, used: Sequence[str]) -> dict[str, Any]:
     """Raw fields not consumed by a converter, kept as free metadata."""
-    return {str(c): raw[c].to_numpy(dtype=object) for c in raw.columns if c not in used}
+    return {str(c): raw[c].reset_index(drop=True) for c in raw.columns if c not in used}
 
 
 _FLAGS = {"true": True, "false": False, "1": True, "0": False}
