@@ -119,7 +119,7 @@ def fit_gpm(
     comparisons: pd.DataFrame | Aggregated,
     *,
     dim: int = 1,
-    l2: float = 1e-2,
+    l2: float = 1.0,
     seed: int = 0,
     max_iter: int = 2000,
     tol: float = 1e-9,
@@ -136,7 +136,7 @@ def fit_gpm(
         The comparisons table (or its counts); ties count as half a win.
     dim : int, default=1
         Number of 2-d rotation blocks of the embedding.
-    l2 : float, default=1e-2
+    l2 : float, default=1.0
         Gaussian prior precision on the embeddings.
     seed : int, default=0
         Seed of the random start of the embeddings.
@@ -199,7 +199,7 @@ def compare_heldout(
     comparisons: pd.DataFrame,
     *,
     dim: int = 1,
-    l2: float = 1e-2,
+    l2: float = 1.0,
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> dict[str, float]:
