@@ -55,6 +55,11 @@ SAMPLES: dict[str, tuple[Any, tuple[str, ...]]] = {
         },
         ("winner",),
     ),
+    "llmfao_results": (
+        lambda k: {"id": k, "model": 3, "result": "r", "prompt": k, "name": "M"},
+        (),
+    ),
+    "llmfao_prompts": (lambda k: {"id": k, "text": "t", "slug": "s"}, ()),
     "alpaca_eval": (
         lambda k: {
             "instruction_id": k,

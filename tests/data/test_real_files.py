@@ -221,3 +221,11 @@ def test_conjoint_choice_table(shared_data):
     row = df.iloc[0]
     assert row["a_religion"] == "Mormon" and row["winner"] == "b"
     assert df.attrs["prefkit_lines"][:3].tolist() == [1, 3, 5]
+
+
+def test_llmfao_outputs_and_prompts(shared_data):
+    """1,133 model outputs load as candidates and the 19 prompts as a set."""
+    results = load_candidates(need(shared_data / "llmfao/results.jsonl"))
+    assert len(results) == 1133 and results["prompt_id"].nunique() == 19
+    prompts = load_prompts(need(shared_data / "llmfao/prompts.jsonl"))
+    assert len(prompts) == 19 and prompts["prompt_id"][0] == "8"

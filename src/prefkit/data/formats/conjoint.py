@@ -1,4 +1,4 @@
-"""A forced-choice conjoint experiment as a choice table (comparisons).
+"""A forced-choice conjoint experiment [HHY14]_ as a choice table (comparisons).
 
 Each choice task is two consecutive records (``profile`` 1 and 2 of the same
 ``respondent`` and ``task``), exactly one with ``selected = 1``. A task

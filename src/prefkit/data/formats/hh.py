@@ -1,4 +1,4 @@
-"""Anthropic HH transcripts (``chosen`` / ``rejected`` full dialogues).
+"""Anthropic HH transcripts [Bai22]_ (``chosen`` / ``rejected`` dialogues).
 
 Each record holds two dialogues that share their beginning and differ in the
 last assistant turn (in a few records, earlier). The pair becomes ``prompt``

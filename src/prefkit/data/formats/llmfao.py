@@ -1,9 +1,13 @@
-"""LLMFAO pairwise votes: the crowd file and the GPT-3/GPT-4 verdict files.
+"""LLMFAO pairwise votes [Ustalov23]_: the crowd file and GPT-3/GPT-4 verdicts.
 
 Fields: ``id`` (pair), ``prompt`` (prompt id), ``model_x``, ``model_y`` (model
 ids), ``left``, ``right`` (model names; left = ``model_x`` was shown as A),
 ``winner`` in ``left`` / ``right`` / ``tie`` and, in the crowd file only,
 ``worker`` (an anonymous integer).
+
+The model outputs (``results.jsonl``: ``prompt``, ``name``, ``result``) read
+as candidates and ``prompts.jsonl`` (``id``, ``text``, ``slug``) as a prompt
+set, so judges can be run on the same pairs.
 
 Crowd votes get ``judge = "crowd"`` and the worker in ``annotator``; a verdict
 file without workers gets the judge from its file name (``gpt4-comparisons``
@@ -66,6 +70,52 @@ def convert(raw: pd.DataFrame) -> pd.DataFrame:
     return frame(columns, raw, lines_of(raw))
 
 
+def convert_results(raw: pd.DataFrame) -> pd.DataFrame:
+    """LLMFAO model outputs to candidates (models named by display name)."""
+    require_fields(raw, "llmfao_results", "prompt", "name", "result")
+    out = collector(raw)
+    columns: dict[str, object] = {
+        "prompt_id": texts(raw, "prompt", out=out),
+        "model": texts(raw, "name", out=out),
+        "response": texts(raw, "result", out=out),
+    }
+    out.raise_if_any()
+    return frame(columns, raw, lines_of(raw))
+
+
+def convert_prompts(raw: pd.DataFrame) -> pd.DataFrame:
+    """LLMFAO prompts to a prompt set."""
+    require_fields(raw, "llmfao_prompts", "id", "text")
+    out = collector(raw)
+    columns: dict[str, object] = {
+        "prompt_id": texts(raw, "id", out=out),
+        "prompt": texts(raw, "text", out=out),
+    }
+    for name in ("slug", "type"):
+        if name in raw.columns:
+            columns[name] = texts(raw, name, missing_ok=True, out=out)
+    out.raise_if_any()
+    return frame(columns, raw, lines_of(raw))
+
+
+register(
+    Format(
+        name="llmfao_results",
+        kind="candidates",
+        description="LLMFAO model outputs (prompt, name, result)",
+        detect=lambda fields: has(fields, "prompt", "name", "result", "model"),
+        convert=convert_results,
+    )
+)
+register(
+    Format(
+        name="llmfao_prompts",
+        kind="prompts",
+        description="LLMFAO prompts (id, text, slug)",
+        detect=lambda fields: has(fields, "id", "text", "slug"),
+        convert=convert_prompts,
+    )
+)
 register(
     Format(
         name="llmfao",

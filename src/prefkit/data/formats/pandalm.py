@@ -1,4 +1,4 @@
-"""PandaLM's human-annotated test set with GPT-3.5 and PandaLM-7B verdicts.
+"""PandaLM's human-annotated test set [PandaLM]_ with GPT-3.5 / PandaLM-7B verdicts.
 
 Each record is one pair (``model_1``/``response1`` = a, ``model_2``/
 ``response2`` = b) with three human labels (0 = tie, 1 = a, 2 = b) and two
