@@ -10,8 +10,11 @@ import pytest
 
 from prefkit.errors import PrefkitDataError
 from prefkit.judge import (
+    Completion,
     JudgeError,
     JudgeFailureWarning,
+    Request,
+    RetryPolicy,
     judge_pairs,
     make_backend,
     make_pairs,
@@ -245,3 +248,61 @@ def test_identical_requests_are_sent_once() -> None:
     assert len(judge.calls) == 2 and len(out) == 3
     with pytest.raises(JudgeError, match="concurrency"):
         run_requests(judge, [], concurrency=-1)
+
+
+class FiveLevelJudge:
+    """Answers "2" (A slightly better) with P(1..5) = (0.1, 0.5, 0.2, 0.1, 0.1)."""
+
+    name, model, max_concurrency = "fake", "five", None
+
+    async def complete(self, request: Request) -> Completion:
+        probs = {"1": 0.1, "2": 0.5, "3": 0.2, "4": 0.1, "5": 0.1}
+        return Completion("2", ["2"], [{k: math.log(v) for k, v in probs.items()}])
+
+
+def test_five_level_scale_maps_levels_to_outcomes() -> None:
+    """Levels 1-2 count for the first slot, 3 is a tie, 4-5 for the second."""
+    out = judge_pairs(
+        make_pairs(candidates()).head(1),
+        FiveLevelJudge(),
+        scale="5level",
+        progress=False,
+    )
+    # first slot: 0.6, tie 0.2, second 0.2 -> p_first = 0.6 + 0.1
+    assert out["p_a_ab"].iloc[0] == pytest.approx(0.7)
+    assert out["p_a_ba"].iloc[0] == pytest.approx(0.3)
+    assert (out["winner_ab"].iloc[0], out["winner_ba"].iloc[0]) == ("a", "b")
+
+
+def test_rate_limit_spaces_requests() -> None:
+    """max_rate=20/s spaces 6 attempt starts over at least 0.25 s."""
+    import time
+
+    start = time.perf_counter()
+    judge_pairs(
+        make_pairs(candidates()).head(3),
+        FirstSlotJudge(),
+        progress=False,
+        retry=RetryPolicy(max_rate=20.0),
+    )
+    assert time.perf_counter() - start >= 5 / 20
+    with pytest.raises(JudgeError, match="max_rate must be > 0"):
+        RetryPolicy(max_rate=0.0)
+    with pytest.raises(JudgeError, match="jitter"):
+        RetryPolicy(jitter=2.0)
+    with pytest.raises(JudgeError, match="timeout"):
+        RetryPolicy(timeout=0)
+    with pytest.raises(JudgeError, match="max_retries"):
+        RetryPolicy(max_retries=-1)
+    with pytest.raises(JudgeError, match="base_delay"):
+        RetryPolicy(base_delay=-1)
+
+
+def test_backoff_doubles_with_jitter_bounds() -> None:
+    """Delay k is base * 2^k (capped), scaled into [1 - jitter, 1 + jitter]."""
+    policy = RetryPolicy(base_delay=0.5, max_delay=3.0, jitter=0.5)
+    assert policy.delay(0, 0.5) == pytest.approx(0.5)
+    assert policy.delay(2, 0.5) == pytest.approx(2.0)
+    assert policy.delay(5, 0.5) == pytest.approx(3.0)
+    assert policy.delay(1, 0.0) == pytest.approx(0.5)
+    assert policy.delay(1, 1.0) == pytest.approx(1.5)

@@ -120,7 +120,29 @@ def _request_json(request: Request) -> str:
     return json.dumps(asdict(request), ensure_ascii=False)
 
 
-async def _attempt(backend: Any, request: Request, retry: RetryPolicy) -> Completion:
+class _Pacer:
+    """Spaces attempt starts at least ``1 / max_rate`` seconds apart."""
+
+    def __init__(self, max_rate: float | None) -> None:
+        self.interval = 0.0 if max_rate is None else 1.0 / max_rate
+        self.next_start = 0.0
+
+    async def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self.next_start)
+        self.next_start = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+async def _attempt(
+    backend: Any, request: Request, retry: RetryPolicy, pacer: _Pacer | None = None
+) -> Completion:
+    if pacer is not None:
+        await pacer.wait()
     try:
         return await asyncio.wait_for(backend.complete(request), timeout=retry.timeout)
     except TimeoutError:
@@ -128,13 +150,17 @@ async def _attempt(backend: Any, request: Request, retry: RetryPolicy) -> Comple
 
 
 async def send_one(
-    backend: Any, request: Request, retry: RetryPolicy, rng: random.Random
+    backend: Any,
+    request: Request,
+    retry: RetryPolicy,
+    rng: random.Random,
+    pacer: _Pacer | None = None,
 ) -> Outcome:
     """One request with retries; every failed attempt's reason is kept."""
     failures: list[str] = []
     for attempt in range(retry.max_retries + 1):
         try:
-            completion = await _attempt(backend, request, retry)
+            completion = await _attempt(backend, request, retry, pacer)
             return Outcome(completion, tuple(failures))
         except TransientError as exc:
             failures.append(f"attempt {attempt + 1}: {exc.reason}")
@@ -169,11 +195,12 @@ async def _run_missing(
     if start is not None:
         await start()
     rng = random.Random(seed)
+    pacer = _Pacer(retry.max_rate)
     results: dict[str, Outcome] = {}
 
     async def one(key: str, request: Request) -> None:
         async with gate:
-            outcome = await send_one(backend, request, retry, rng)
+            outcome = await send_one(backend, request, retry, rng, pacer)
         if outcome.completion is not None and cache is not None:
             cache.put(
                 key,

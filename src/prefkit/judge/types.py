@@ -145,6 +145,9 @@ class RetryPolicy:
         Each delay is multiplied by a uniform draw in ``[1 - jitter, 1 + jitter]``.
     timeout : float, default=120.0
         Seconds one attempt may take before it counts as a timeout.
+    max_rate : float or None, default=None
+        Most attempts started per second (a rate limit shared by all
+        requests in flight); None for no limit.
     """
 
     max_retries: int = 5
@@ -152,6 +155,7 @@ class RetryPolicy:
     max_delay: float = 30.0
     jitter: float = 0.5
     timeout: float = 120.0
+    max_rate: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -162,6 +166,10 @@ class RetryPolicy:
             raise JudgeError(f"jitter must be in [0, 1] (got {self.jitter})")
         if self.timeout <= 0:
             raise JudgeError(f"timeout must be > 0 seconds (got {self.timeout})")
+        if self.max_rate is not None and not self.max_rate > 0:
+            raise JudgeError(
+                f"max_rate must be > 0 or None (got {self.max_rate})"
+            )
 
     def delay(self, attempt: int, u: float) -> float:
         """Seconds to wait before retry ``attempt`` (0-based), given ``u`` in [0, 1)."""
