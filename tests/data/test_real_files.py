@@ -229,3 +229,14 @@ def test_llmfao_outputs_and_prompts(shared_data):
     assert len(results) == 1133 and results["prompt_id"].nunique() == 19
     prompts = load_prompts(need(shared_data / "llmfao/prompts.jsonl"))
     assert len(prompts) == 19 and prompts["prompt_id"][0] == "8"
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "parquet"])
+def test_verdicts_with_unparsable_rows_round_trip(tmp_path, shared_data, suffix):
+    """LLMBar verdicts written as a prefkit table read back with their gaps."""
+    from prefkit.data import write_table
+
+    df = _load(shared_data, "llmbar/evaluator_judgments.jsonl.gz")
+    back = load(write_table(df, tmp_path / f"v.{suffix}"))
+    assert back.attrs["prefkit_format"] == "comparisons" and len(back) == 37400
+    assert back["winner"].isna().sum() == 103 == back["unparsable"].sum()

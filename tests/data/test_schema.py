@@ -172,3 +172,18 @@ def test_validate_dispatch_and_guess_kind():
         validate(_cmp(), "votes")  # type: ignore[arg-type]
     with pytest.raises(PrefkitDataError, match="empty table"):
         validate(pd.DataFrame(), "table")
+
+
+def test_unparsable_rows_may_lack_a_winner():
+    """A missing winner is accepted only on rows flagged unparsable."""
+    df = pd.DataFrame(
+        {
+            "model_a": ["x", "x"],
+            "model_b": ["y", "y"],
+            "winner": ["a", None],
+            "unparsable": [False, True],
+        }
+    )
+    assert validate_comparisons(df)["winner"].isna().tolist() == [False, True]
+    with pytest.raises(PrefkitDataError, match="<table>:2: winner: missing value"):
+        validate_comparisons(df.assign(unparsable=[False, False]))

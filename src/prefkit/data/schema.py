@@ -251,12 +251,16 @@ def _check_bool(col: pd.Series, name: str, out: Collector) -> pd.Series:
     return col.astype(bool) if ok.all() else col
 
 
-def _check_outcome(col: pd.Series, required: bool, out: Collector) -> pd.Series:
+def _check_outcome(
+    col: pd.Series, required: bool, out: Collector, excused: np.ndarray | None = None
+) -> pd.Series:
     values = col.to_numpy(dtype=object)
     missing = _is_missing(col)
     allowed = np.isin(values, list(OUTCOMES)) & ~missing
     if required:
-        idx = np.flatnonzero(missing)
+        # rows flagged unparsable keep their missing verdict on purpose
+        lacking = missing if excused is None else missing & ~excused
+        idx = np.flatnonzero(lacking)
         out.add_rows(
             idx,
             "winner",
@@ -313,7 +317,9 @@ def validate_comparisons(
         Name used in messages; defaults to the file the reader recorded.
     require_winner : bool, default=True
         False accepts an unjudged table (pairs still to be judged): the
-        ``winner`` column may then be absent or hold missing values.
+        ``winner`` column may then be absent or hold missing values. Either
+        way, a row whose ``unparsable`` column is True (a judge answer that
+        could not be read) may lack a winner.
     max_problems : int, default=20
         How many problems to list before summarising the rest.
 
@@ -371,7 +377,11 @@ def validate_comparisons(
             ),
         )
     if "winner" in df.columns:
-        result["winner"] = _check_outcome(df["winner"], require_winner, out)
+        excused = None
+        if "unparsable" in df.columns:
+            flags = df["unparsable"].to_numpy(dtype=object)
+            excused = np.fromiter((v is True or v is np.True_ for v in flags), bool)
+        result["winner"] = _check_outcome(df["winner"], require_winner, out, excused)
     elif not require_winner:
         result["winner"] = pd.Series(
             pd.Categorical([None] * len(df), dtype=WINNER_DTYPE), index=df.index
