@@ -97,7 +97,7 @@ def test_unknown_keys_and_bad_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="systems entry"):
         config_from_dict({"prompts": "p", "systems": [{"nom": "x"}]})
     (tmp_path / "c.json").write_text("{}")
-    with pytest.raises(ConfigError, match="expected .yaml, .yml or .toml"):
+    with pytest.raises(ConfigError, match=r"expected \.yaml, \.yml or \.toml"):
         load_config(tmp_path / "c.json")
     (tmp_path / "c.yaml").write_text("a: [1,\n")
     with pytest.raises(ConfigError, match="cannot be parsed"):

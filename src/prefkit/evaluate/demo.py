@@ -15,21 +15,21 @@ DEMO_OUTPUT = "prefkit-demo"
 
 #: The candidate systems: the same small model steered four ways.
 DEMO_SYSTEMS: tuple[SystemSpec, ...] = (
-    SystemSpec(name="smollm2-plain", max_tokens=80),
+    SystemSpec(name="smollm2-plain", max_tokens=64),
     SystemSpec(
         name="smollm2-concise",
         system_prompt="You are a helpful AI assistant. Answer in one short, "
         "correct sentence.",
-        max_tokens=80,
+        max_tokens=64,
     ),
     SystemSpec(
         name="smollm2-verbose",
         system_prompt="You are a helpful AI assistant. Answer thoroughly, with "
         "background, details and examples.",
-        max_tokens=80,
+        max_tokens=64,
     ),
     # the plain answers cut to their first six words: deliberately weakened
-    SystemSpec(name="smollm2-truncated", max_tokens=80, truncate_words=6),
+    SystemSpec(name="smollm2-truncated", max_tokens=64, truncate_words=6),
 )
 
 #: Both embedded judges; the jury averages their probabilities.
@@ -38,8 +38,10 @@ DEMO_JUDGES: tuple[str, ...] = ("local", "likelihood")
 DEMO_NOTES: tuple[str, ...] = (
     "This is prefkit's demo: 30 built-in instructions answered by four systems "
     "built from the embedded SmolLM2-135M-Instruct (plain, a concise system "
-    "prompt, a verbose system prompt, and plain answers truncated to six words), "
-    "judged in both orders by two embedded judges and by their jury.",
+    "prompt, a verbose system prompt, and plain answers truncated to six words); "
+    "each of the other three is paired with the plain system on every "
+    "instruction, judged in both orders by two embedded judges and by their "
+    "jury.",
     "Expect the A/B verdict judge ('local') to be position-biased: the 135M model "
     "answers 'A' whichever response is shown first, so its verdicts carry almost "
     "no signal about quality. The likelihood judge (mean per-token log-likelihood "
@@ -52,7 +54,7 @@ def demo_config(
     output: str = DEMO_OUTPUT,
     *,
     n_prompts: int | None = None,
-    pairs: str = "all",
+    pairs: str = "baseline:smollm2-plain",
     seed: int = 0,
 ) -> EvaluateConfig:
     """The demo's settings (``n_prompts`` keeps the first N instructions)."""
@@ -63,6 +65,7 @@ def demo_config(
         judges=DEMO_JUDGES,
         jury="mean",
         pairs=pairs,
+        baseline="smollm2-plain",
         dual_order=True,
         rounds=500,
         n_uncertain=15,

@@ -185,6 +185,9 @@ def judge_step(
         ].copy()
         for column in ("winner", "p_a", "uncertainty"):
             block[column] = combined[column].to_numpy()
+        # the jury saw what its first juror saw (both orders, or one)
+        if "swapped" in tables[0].columns:
+            block["swapped"] = tables[0]["swapped"].to_numpy()
         block["judge"] = jury_name(names, jury)
         tables.append(block)
     out = pd.concat(tables, ignore_index=True)

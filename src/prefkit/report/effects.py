@@ -22,7 +22,7 @@ VERDICT_PREFIXES = ("winner_", "p_a_", "verdict")
 
 
 def wilson_interval(k: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``k / n`` [Wil27].
+    """Wilson score interval of a binomial proportion ``k / n`` [Wilson27].
 
     .. math::
 
@@ -60,6 +60,9 @@ def expand_orders(comparisons: pd.DataFrame) -> pd.DataFrame:
     """
     if not {"winner_ab", "winner_ba"} <= set(comparisons.columns):
         return comparisons
+    # reader metadata (line numbers) does not survive the split
+    comparisons = comparisons.copy()
+    comparisons.attrs = {}
     has_orders = comparisons["winner_ab"].notna() | comparisons["winner_ba"].notna()
     parts = [comparisons[~has_orders]]
     dual = comparisons[has_orders]
@@ -218,6 +221,8 @@ def uncertain_items(comparisons: pd.DataFrame, n: int = 20) -> list[pd.DataFrame
     order = pd.DataFrame({"unc": score, "split": split.astype(int)})
     order = order.sort_values(["unc", "split"], ascending=False, na_position="last")
     chosen = list(order.index[:n])
-    groups = {key: part for key, part in table.groupby("_key", sort=False)}
+    # split only the chosen items: grouping a large table whole is slow
+    picked = table[table["_key"].isin(chosen)]
+    groups = dict(tuple(picked.groupby("_key", sort=False)))
     drop = ["_key", "_unc", "_winner_of_a"]
     return [groups[k].drop(columns=drop, errors="ignore") for k in chosen]

@@ -92,7 +92,8 @@ def heatmap_plot(win_probabilities: pd.DataFrame) -> str:
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
-        if n <= 14:
+        # numbers in the cells only while they stay legible (and cheap to draw)
+        if n <= 8:
             for i in range(n):
                 for j in range(n):
                     if i != j and np.isfinite(values[i, j]):

@@ -1,0 +1,107 @@
+"""Tests of the evaluate, demo, generate and report commands (no model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from prefkit.cli.main import app
+
+COMMANDS = ("evaluate", "demo", "generate", "report")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    """Each command's help text includes an example line."""
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and f"prefkit {command}" in result.stdout
+
+
+def _votes(path: Path) -> Path:
+    """A small judged comparisons file: each pair won 2 to 1 by x over y over z."""
+    rows = []
+    games = [
+        ("x", "y"),
+        ("x", "y"),
+        ("y", "x"),
+        ("y", "z"),
+        ("y", "z"),
+        ("z", "y"),
+        ("x", "z"),
+        ("x", "z"),
+        ("z", "x"),
+    ] * 3
+    for i, (a, b) in enumerate(games):
+        rows.append(
+            {
+                "prompt_id": str(i),
+                "prompt": f"q{i}",
+                "model_a": a,
+                "model_b": b,
+                "response_a": "r" * (i + 3),
+                "response_b": "s",
+                "winner": "a",
+                "swapped": i % 2 == 0,
+                "judge": "people",
+            }
+        )
+    pd.DataFrame(rows).to_json(path, orient="records", lines=True)
+    return path
+
+
+def test_evaluate_recorded_votes_then_report_again(tmp_path: Path) -> None:
+    """A judged table is ranked and audited; report rebuilds the page later."""
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            str(_votes(tmp_path / "v.jsonl")),
+            "-o",
+            str(out),
+            "--rounds",
+            "20",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert [r["model"] for r in shown["leaderboard"]] == ["x", "y", "z"]
+    (out / "report.html").unlink()
+    again = CliRunner().invoke(app, ["report", str(out), "--json"])
+    assert again.exit_code == 0, again.output
+    assert "x" in (out / "report.html").read_text()
+
+
+def test_evaluate_unjudged_pairs_without_judge_fails_cleanly(tmp_path: Path) -> None:
+    """Pairs without verdicts and no judge give one clean error line, exit 2."""
+    table = pd.read_json(_votes(tmp_path / "v.jsonl"), lines=True)
+    table.drop(columns=["winner"]).to_json(
+        tmp_path / "u.jsonl", orient="records", lines=True
+    )
+    result = CliRunner().invoke(
+        app, ["evaluate", str(tmp_path / "u.jsonl"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "holds pairs without verdicts; name a judge" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_report_on_a_folder_that_is_not_a_run_fails_cleanly(tmp_path: Path) -> None:
+    """report on an empty folder names the missing files."""
+    result = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "missing run.json, leaderboard.json, comparisons.parquet" in result.output
+
+
+def test_evaluate_with_a_bad_config_fails_cleanly(tmp_path: Path) -> None:
+    """A config file with an unknown setting is one clean error line."""
+    (tmp_path / "c.yaml").write_text("comparisons: v.jsonl\nmodel: elo\n")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2
+    assert "unknown setting(s) model" in result.output
