@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prefkit.errors import PrefkitError
+from prefkit.errors import PrefkitDataError, PrefkitError
 from prefkit.rank import (
     UnknownNameError,
     fit_pl,
@@ -95,6 +95,13 @@ def test_rankings_table_leaderboard():
     tab = board.table.set_index("model").loc[["m0", "m1", "m2", "m3"]]
     assert ((tab.lower <= truth + 15) & (truth - 15 <= tab.upper)).all()
     assert tab.n_battles.tolist() == [300, 300, 300, 300]
+
+
+def test_invalid_rankings_table_is_a_data_error():
+    """A ranking that repeats a model is refused by the rankings validation."""
+    table = pd.DataFrame({"prompt_id": ["1"], "ranked": [["x", "x", "y"]]})
+    with pytest.raises(PrefkitDataError, match="duplicated model id"):
+        leaderboard(table, model="pl")
 
 
 def test_pl_errors():

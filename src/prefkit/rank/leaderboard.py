@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from prefkit.data.schema import validate_comparisons
+from prefkit.data.schema import validate_comparisons, validate_rankings
 from prefkit.errors import PrefkitError
 from prefkit.rank.aggregate import Aggregated, aggregate
 from prefkit.rank.bradley_terry import BTFit, check_convergence, fit_bt
@@ -473,7 +473,9 @@ def leaderboard(
         raise LeaderboardError(
             f"control={control!r} works with model='bt' only (got model={model!r})"
         )
-    if not (model == "pl" and "ranked" in comparisons.columns):
+    if model == "pl" and "ranked" in comparisons.columns:
+        comparisons = validate_rankings(comparisons)
+    else:
         comparisons = validate_comparisons(comparisons)
     est = _builders()[model](
         comparisons,
