@@ -48,7 +48,7 @@ def conflict_rate(winner_ab: ArrayLike, winner_ba: ArrayLike, w: FloatArray) -> 
 
 
 def mcnemar_exact(n_first: int, n_second: int) -> float:
-    """Exact McNemar p-value of discordant both-order pairs.
+    """Exact McNemar p-value of discordant both-order pairs [McN47].
 
     ``n_first`` pairs were won by whichever response was shown first in each
     order, ``n_second`` by whichever was shown second; without a position
@@ -109,7 +109,7 @@ def middle_share(scores: ArrayLike, low: float, high: float, w: FloatArray) -> f
 def expected_calibration_error(
     p: ArrayLike, y: ArrayLike, w: FloatArray, n_bins: int = 10
 ) -> float:
-    """Binned gap between confidence and accuracy of the predicted side.
+    """Binned gap between confidence and accuracy of the predicted side [Guo17].
 
     .. math:: \\mathrm{ECE} = \\sum_b \\frac{W_b}{W}\\,
         \\lvert \\mathrm{acc}_b - \\mathrm{conf}_b \\rvert,\\quad
@@ -139,7 +139,7 @@ def overconfidence(p: ArrayLike, y: ArrayLike, w: FloatArray) -> float:
 
 
 def brier_score(p: ArrayLike, y: ArrayLike, w: FloatArray) -> float:
-    """Mean squared error of ``p`` against the 0/1 outcome ``y``."""
+    """Mean squared error of ``p`` against the 0/1 outcome ``y`` [Bri50]."""
     p_, y_ = np.asarray(p, dtype=float), np.asarray(y, dtype=float)
     return weighted_mean((p_ - y_) ** 2, w)
 
@@ -151,7 +151,7 @@ def accuracy(pred: ArrayLike, gold: ArrayLike, w: FloatArray) -> float:
 
 
 def cohen_kappa(x: ArrayLike, y: ArrayLike, w: FloatArray) -> float:
-    """Cohen's kappa of two raters' nominal labels.
+    """Cohen's kappa of two raters' nominal labels [Coh60].
 
     .. math:: \\kappa = \\frac{p_o - p_e}{1 - p_e},\\quad
         p_e = \\sum_k p_{x,k}\\, p_{y,k}
@@ -169,7 +169,7 @@ def cohen_kappa(x: ArrayLike, y: ArrayLike, w: FloatArray) -> float:
 
 
 def fleiss_kappa(counts: ArrayLike, w: FloatArray) -> float:
-    """Fleiss' kappa from an items x categories matrix of rater counts.
+    """Fleiss' kappa from an items x categories matrix of rater counts [Fle71].
 
     Every item must have the same number of raters ``m >= 2``.
 
@@ -189,7 +189,9 @@ def fleiss_kappa(counts: ArrayLike, w: FloatArray) -> float:
 
 
 def krippendorff_alpha(labels: ArrayLike) -> float:
-    """Krippendorff's alpha (nominal) of a raters x items matrix, NaN for missing.
+    """Krippendorff's alpha (nominal) of a raters x items matrix [Kri04].
+
+    NaN marks a missing rating.
 
     Computed by the maintained ``krippendorff`` package.
     """

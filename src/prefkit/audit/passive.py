@@ -227,7 +227,7 @@ def _length_coef_row(
 def self_preference_rows(
     g: pd.DataFrame, judge: str, family: dict[str, str], boot: Boot
 ) -> list[Row]:
-    """Win rate of the judge's own family, and its excess over gold (pairwise DBG)."""
+    """Own-family win rate and its excess over gold (pairwise DBG) [DBG25]."""
     fam = family.get(judge, judge)
     own_a = g["model_a"].astype(str).map(lambda m: family.get(m, m) == fam).to_numpy()
     own_b = g["model_b"].astype(str).map(lambda m: family.get(m, m) == fam).to_numpy()

@@ -61,7 +61,7 @@ def scale_rows(r: pd.DataFrame, judge: str, boot: Boot) -> list[Row]:
 def dbg_rows(
     r: pd.DataFrame, judge: str, family: dict[str, str], boot: Boot
 ) -> list[Row]:
-    """DBG: judge grade minus gold grade on the judge's own family's responses."""
+    """DBG: judge grade minus gold grade on its own family's responses [DBG25]."""
     if "gold" not in r.columns or r["gold"].isna().all():
         return [_skip("self_preference", "dbg_score", judge, "needs gold grades")]
     fam = family.get(judge, judge)
