@@ -117,6 +117,11 @@ def make_pairs(
     """
     cands = validate_candidates(candidates)
     kind, _, arg = plan.partition(":")
+    if kind not in ("all", "baseline", "sample") or (kind == "all" and arg):
+        raise JudgeError(
+            f"pairing plan {plan!r} is not known; "
+            "expected all, baseline:MODEL or sample:N"
+        )
     rows: list[dict[str, Any]] = []
     for pid, group in cands.groupby("prompt_id", sort=False):
         recs = group.sort_values("model").to_dict(orient="records")
@@ -136,11 +141,6 @@ def make_pairs(
                     "response_b": b["response"],
                 }
             )
-    if kind not in ("all", "baseline", "sample") or (kind == "all" and arg):
-        raise JudgeError(
-            f"pairing plan {plan!r} is not known; "
-            "expected all, baseline:MODEL or sample:N"
-        )
     out = pd.DataFrame(rows, columns=_PAIR_COLUMNS)
     if kind == "baseline" and out.empty:
         models = ", ".join(sorted(cands["model"].unique())[:8])
@@ -419,6 +419,21 @@ def judge_pairs(
         ``winner_ab, winner_ba, p_a_ab, p_a_ba`` (per shown order, a/b
         labelling), ``verdicts`` (every parsed verdict), ``failures``
         (reasons, per order) and ``swapped``.
+
+    Examples
+    --------
+    A response scorer (here: longer is better) as the judge:
+
+    >>> class Longer:
+    ...     name, model, scale = "len", "chars", 1.0
+    ...     def score_responses(self, prompts, responses):
+    ...         return np.array([len(r) for r in responses], dtype=float)
+    >>> pairs = pd.DataFrame({"prompt_id": ["1"], "prompt": ["hi"],
+    ...     "model_a": ["x"], "model_b": ["y"],
+    ...     "response_a": ["hello!"], "response_b": ["yo"]})
+    >>> out = judge_pairs(pairs, Longer(), progress=False)
+    >>> out["winner"].tolist(), round(float(out["p_a"].iloc[0]), 3)
+    (['a'], 0.982)
     """
     if protocol != "pairwise":
         raise JudgeError(

@@ -167,9 +167,7 @@ class RetryPolicy:
         if self.timeout <= 0:
             raise JudgeError(f"timeout must be > 0 seconds (got {self.timeout})")
         if self.max_rate is not None and not self.max_rate > 0:
-            raise JudgeError(
-                f"max_rate must be > 0 or None (got {self.max_rate})"
-            )
+            raise JudgeError(f"max_rate must be > 0 or None (got {self.max_rate})")
 
     def delay(self, attempt: int, u: float) -> float:
         """Seconds to wait before retry ``attempt`` (0-based), given ``u`` in [0, 1)."""
