@@ -207,3 +207,23 @@ def test_empirical_matrices():
     rate = win_rate_matrix(df)
     assert rate.loc["x", "y"] == 0.75 and rate.loc["y", "x"] == 0.25
     assert rate.loc["z", "x"] == 1.0 and np.isnan(rate.loc["y", "z"])
+
+
+def test_style_control_bootstrap_agrees_with_sandwich():
+    """Bootstrap and sandwich intervals of a style coefficient have similar widths."""
+    rng = np.random.default_rng(8)
+    df = simulate(np.array([0.3, 0.0, -0.3]), 1500, 9, ties="rao-kupper", eta=0.3)
+    df["verbosity"] = rng.normal(size=len(df))
+    sand = leaderboard(df, control="verbosity", ties="rao-kupper")
+    boot = leaderboard(
+        df, control="verbosity", ties="rao-kupper", ci="bootstrap", rounds=200
+    )
+    w_sand = (sand.coefficients.upper - sand.coefficients.lower).iloc[0]
+    w_boot = (boot.coefficients.upper - boot.coefficients.lower).iloc[0]
+    assert w_boot == pytest.approx(w_sand, rel=0.25)
+    tie = boot.tie_parameter
+    assert tie["lower"] < np.exp(0.3) < tie["upper"]
+    data = json.loads(json.dumps(boot.to_dict()))
+    assert data["coefficients"][0]["feature"] == "verbosity"
+    assert data["tie_parameter"]["name"] == "theta"
+    assert set(data["table"][0]) >= {"rating_raw", "lower_raw", "upper_raw"}

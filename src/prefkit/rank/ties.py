@@ -89,15 +89,15 @@ def rao_kupper_outcomes(d: Array, eta: Array) -> OutcomeDerivatives:
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         u, v = eta - d, eta + d
-        su, sv = sigmoid(u), sigmoid(v)
+        # each softplus once; sigmoid(x) = exp(x - softplus(x))
+        spu, spv = softplus(u), softplus(v)
+        su, sv = np.exp(u - spu), np.exp(v - spv)
         cu, cv = su * (1.0 - su), sv * (1.0 - sv)
         log_gap = np.log(np.expm1(2.0 * eta))
         # d/d eta of log(e^{2 eta} - 1) and its derivative -1 / sinh(eta)^2
         gap1 = -2.0 / np.expm1(-2.0 * eta)
         gap2 = -1.0 / np.sinh(eta) ** 2
-    logp = np.stack(
-        [-softplus(u), -softplus(v), log_gap - softplus(u) - softplus(v)], -1
-    )
+    logp = np.stack([-spu, -spv, log_gap - spu - spv], -1)
     d1 = np.stack([su, -sv, su - sv], axis=-1)
     e1 = np.stack([-su, -sv, gap1 - su - sv], axis=-1)
     dd = np.stack([-cu, -cv, -cu - cv], axis=-1)
