@@ -192,3 +192,13 @@ def test_every_command_has_help_text():
     assert len(data) == 4 and seen >= 4
     for command in data:
         assert "Example: prefkit" in command.callback.__doc__
+
+
+def test_reader_warning_is_one_clean_line(shared_data):
+    """A reader's warning (null grades left out) is one 'warning:' line."""
+    path = need(shared_data / "arena_hard/arena_bench_v1_gpt4_single_grades.jsonl.gz")
+    result = _run("info", str(path))
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "left out 17" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: ")
+    assert "left out: 17 rows (score is null)" in result.output

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from prefkit.cli.common import JsonOption, clean_errors, console, print_json
+from prefkit.cli.common import (
+    JsonOption,
+    clean_errors,
+    console,
+    err_console,
+    print_json,
+)
 from prefkit.data.builtin import builtin_path
 from prefkit.data.formats import FORMATS, _load_builtin_formats, get_format, load
 from prefkit.data.io import FILE_FORMATS, file_format, write_table
 from prefkit.data.pairs import TRL_STYLES, comparisons_to_pairs, write_trl
 from prefkit.data.schema import DATA_KINDS
 from prefkit.data.summary import summarize
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import PrefkitDataError, PrefkitWarning
 
 FormatOption = Annotated[
     str,
@@ -26,48 +33,61 @@ FormatOption = Annotated[
 TARGETS = ("trl", *FILE_FORMATS)
 
 
+def _say(text: str) -> None:
+    """One line of human output, never wrapped."""
+    console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+
+def _load(path: Path, format: str) -> pd.DataFrame:
+    """:func:`load`, with prefkit's warnings shown as one clean line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PrefkitWarning)
+        table = load(path, format)
+    for warning in caught:
+        if issubclass(warning.category, PrefkitWarning):
+            err_console.print(
+                f"[yellow]warning:[/] {warning.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return table
+
+
 def _show_info(info: dict[str, Any], path: str) -> None:
     """Human-readable summary (the --json output holds every field)."""
-    console.print(
-        f"[bold]{path}[/]: {info['rows']} rows, {info['kind']} "
-        f"(format {info['format']})",
-        highlight=False,
-    )
+    _say(f"{path}: {info['rows']} rows, {info['kind']} (format {info['format']})")
     if "models" in info:
         shown = ", ".join(info["models"][:12])
         more = f" ... (+{len(info['models']) - 12})" if len(info["models"]) > 12 else ""
-        console.print(f"models ({info['n_models']}): {shown}{more}", highlight=False)
+        _say(f"models ({info['n_models']}): {shown}{more}")
     if info["kind"] == "comparisons":
         o = info["outcomes"]
-        console.print(
+        _say(
             f"comparisons: {info['n_comparisons']} over {info['n_model_pairs']} model "
             f"pairs; a {o['a']}, b {o['b']}, ties {info['ties']}, "
-            f"unjudged {info['unjudged']}",
-            highlight=False,
+            f"unjudged {info['unjudged']}"
         )
         if info["connected"]:
-            console.print("comparison graph: connected", highlight=False)
+            _say("comparison graph: connected")
         else:
-            console.print(
-                f"comparison graph: NOT connected, {info['n_components']} components",
-                highlight=False,
-            )
+            _say(f"comparison graph: NOT connected, {info['n_components']} components")
             for k, group in enumerate(info["components"][:10], start=1):
-                console.print(
-                    f"  {k}: {', '.join(group[:8])}{' ...' if len(group) > 8 else ''}",
-                    highlight=False,
-                )
+                _say(f"  {k}: {', '.join(group[:8])}{' ...' if len(group) > 8 else ''}")
     for key in ("n_prompts", "multi_turn", "unparsable", "swapped"):
         if key in info:
-            console.print(f"{key.replace('_', ' ')}: {info[key]}", highlight=False)
+            _say(f"{key.replace('_', ' ')}: {info[key]}")
     if "judges" in info:
         judges = sorted(info["judges"].items(), key=lambda kv: -kv[1])
         text = ", ".join(f"{k} {v}" for k, v in judges[:10])
         more = f" ... (+{len(judges) - 10})" if len(judges) > 10 else ""
-        console.print(f"per judge: {text}{more}", highlight=False)
+        _say(f"per judge: {text}{more}")
     if "dropped" in info:
         d = info["dropped"]
-        console.print(f"left out: {d['n']} rows ({d['reason']})", highlight=False)
+        _say(f"left out: {d['n']} rows ({d['reason']})")
 
 
 @clean_errors
@@ -84,7 +104,7 @@ def info(
     Example: prefkit info ../shared/data/llmfao/crowd-comparisons.jsonl --json
     """
     path = file if file is not None else builtin_path()
-    table = load(path, format)
+    table = _load(path, format)
     summary = {"file": str(path), **summarize(table)}
     if json:
         print_json(summary)
@@ -125,7 +145,7 @@ def validate(
             )
         format = kind
     try:
-        table = load(file, format)
+        table = _load(file, format)
     except PrefkitDataError as exc:
         if json:
             problems = [
@@ -212,7 +232,7 @@ def convert(
             f"the file name says {suffix_format}, but --to "
             f"is {to}; name the output *.{to}",
         )
-    table = load(file, format)
+    table = _load(file, format)
     kind = table.attrs.get("prefkit_kind")
     if to == "trl":
         if kind == "comparisons":
