@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from prefkit.cli import rank as rank_cli
+from prefkit.errors import OrderDependenceWarning
 
 from .helpers import simulate
 
@@ -64,21 +65,11 @@ def test_csv_and_table_output(app, battles_file):
 
 
 def test_plot_is_written(app, battles_file, tmp_path):
-    """--plot writes a PNG image."""
+    """--plot writes a PNG image (online Elo still warns about order)."""
     out = tmp_path / "board.png"
-    result = CliRunner().invoke(
-        app,
-        [
-            "rank",
-            str(battles_file),
-            "--model",
-            "elo",
-            "--rounds",
-            "20",
-            "--plot",
-            str(out),
-        ],
-    )
+    args = ["rank", str(battles_file), "--model", "elo", "--rounds", "20"]
+    with pytest.warns(OrderDependenceWarning):
+        result = CliRunner().invoke(app, [*args, "--plot", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
 

@@ -317,8 +317,9 @@ def fit_bt(
     >>> t = pd.DataFrame({"model_a": ["x", "x", "y", "z"],
     ...                   "model_b": ["y", "y", "z", "x"],
     ...                   "winner": ["a", "a", "a", "a"]})
-    >>> fit_bt(t, ties="drop").ratings.round(4).tolist()
-    [0.4196, -0.4196, -0.0]
+    >>> fit = fit_bt(t, ties="drop")
+    >>> fit.ratings.idxmax(), round(float(fit.theta[0]), 4)
+    ('x', 0.4196)
     """
     tie = get_tie_model(ties)
     _validate_options(l2, l2_style, max_iter, tol)
