@@ -123,3 +123,25 @@ def test_lc_needs_lengths() -> None:
     t = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["a"]})
     with pytest.raises(ValueError, match="need response texts"):
         lc_win_rate(t, "y")
+
+
+def test_audit_position_and_win_rate_details(
+    prefs: pd.DataFrame, shared_data: Path
+) -> None:
+    """On AlpacaEval the first-slot rate equals a recount from the raw fields and
+    the win-rate tables come with the audit."""
+    from prefkit.audit import audit
+
+    name = "alpaca_eval/preferences_weighted_alpaca_eval_gpt4_turbo.jsonl.gz"
+    raw = read_table(need(shared_data / name))
+    decisive = raw["preference"] != 1.5
+    model_won = raw["preference"] > 1.5
+    # the model's output_2 was shown first when is_switched_outputs
+    first_won = model_won == raw["is_switched_outputs"].astype(bool)
+    expected = float(first_won[decisive].mean())
+    res = audit(prefs, baseline=BASELINE, rounds=0, warn=False)
+    rows = res.table.set_index("figure")
+    assert rows.loc["first_slot_rate", "value"] == pytest.approx(expected, abs=1e-12)
+    assert rows.loc["longer_pick_rate", "value"] > 0.8
+    assert {"win_rates", "lc_win_rates"} <= set(res.details)
+    assert len(res.details["lc_win_rates"]) == 32

@@ -167,9 +167,14 @@ def audit(
         f"{n_flags} flagged; {skipped} figures skipped (the data do not allow "
         "them; --json shows why)"
     )
-    for name in ("win_rates", "lc_win_rates"):
+    shown = {
+        "win_rates": ["model", "win_rate", "lower", "upper", "n_total"],
+        "lc_win_rates": ["model", "lc_win_rate", "lower", "upper", "length_coef"],
+    }
+    for name, cols in shown.items():
         if name in result.details:
-            print_frame(result.details[name], title=name.replace("_", " "))
+            frame = result.details[name][cols]
+            print_frame(frame, title=name.replace("_", " ") + " (%)", floatfmt="{:.2f}")
     if output is not None:
         console.print(f"written to {output}")
 
