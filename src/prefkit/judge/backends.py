@@ -214,6 +214,12 @@ class OpenAIBackend:
         """Create this event loop's client before any request is timed."""
         self._client()
 
+    async def stop(self) -> None:
+        """Close this event loop's client (its connections die with the loop)."""
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.close()
+
     async def complete(self, request: Request) -> Completion:
         """Send one chat completion; map errors to transient or permanent."""
         import openai

@@ -212,7 +212,12 @@ async def _run_missing(
         results[key] = outcome
         report.step(cached=False, failed=outcome.completion is None, n=counts[key])
 
-    await asyncio.gather(*(one(k, r) for k, r in todo.items()))
+    try:
+        await asyncio.gather(*(one(k, r) for k, r in todo.items()))
+    finally:
+        stop = getattr(backend, "stop", None)
+        if stop is not None:
+            await stop()
     return results
 
 
