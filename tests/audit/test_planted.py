@@ -82,3 +82,23 @@ def test_to_dict_is_plain(planted: AuditResult) -> None:
     text = json.dumps(d)
     assert "NaN" not in text
     assert len(d["table"]) == len(planted.table)
+
+
+def test_dbg_score_on_own_family_grades() -> None:
+    """A grader adding one point to its own family's responses has DBG 1."""
+    gold = pd.Series([3.0, 4.0, 2.0, 5.0, 3.0, 1.0] * 10)
+    models = pd.Series(["selfy", "m1", "m2"] * 20)
+    r = pd.DataFrame(
+        {
+            "prompt_id": [f"q{i // 3}" for i in range(60)],
+            "model": models,
+            "score": gold + (models == "selfy").astype(float),
+            "gold": gold,
+            "judge": "selfy",
+        }
+    )
+    t = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["a"]})
+    res = audit(t, ratings=r, rounds=100, warn=False)
+    row = res.table.set_index("figure").loc["dbg_score"]
+    assert row["value"] == pytest.approx(1.0)
+    assert row["n"] == 20
