@@ -343,7 +343,7 @@ def main() -> None:
     parser.add_argument(
         "--scipy-rounds",
         type=int,
-        default=100,
+        default=50,
         help="scipy refit rounds (timed, scaled to --rounds)",
     )
     parser.add_argument("--sklearn-rounds", type=int, default=10)
