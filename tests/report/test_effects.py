@@ -134,3 +134,21 @@ def test_expand_orders_splits_dual_order_rows() -> None:
     assert out["p_a"].tolist() == [0.8, 0.9, 0.2]
     # the A/B judge always picking the first slot: a in (a, b), b in (b, a)
     assert position_effect(table).iloc[0]["first_rate"] == 1.0
+
+
+def test_rows_without_orders_get_no_display_order() -> None:
+    """A jury's combined rows in a dual-order table count in no position figure."""
+    table = pd.DataFrame(
+        {
+            "model_a": ["x", "x"],
+            "model_b": ["y", "y"],
+            "winner": ["a", "a"],
+            "swapped": [False, False],
+            "judge": ["ab", "jury"],
+            "winner_ab": ["a", None],
+            "winner_ba": ["b", None],
+        }
+    )
+    out = expand_orders(table)
+    assert out[out["judge"] == "jury"]["swapped"].isna().all()
+    assert position_effect(table)["judge"].tolist() == ["ab"]

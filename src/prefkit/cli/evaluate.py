@@ -22,17 +22,7 @@ from prefkit.cli.common import (
     print_json,
 )
 
-BOARD_COLUMNS = (
-    "rank",
-    "model",
-    "rating",
-    "lower",
-    "upper",
-    "rank_lower",
-    "rank_upper",
-    "win_rate",
-    "lc_win_rate",
-)
+BOARD_COLUMNS = ("rank", "model", "rating", "lower", "upper", "win_rate", "lc_win_rate")
 
 
 def _announce(total: int) -> Any:

@@ -35,6 +35,7 @@ from prefkit.evaluate.steps import (
     generate_step,
     judge_step,
     load_comparisons,
+    main_judge,
     pair_step,
     rank_step,
     read_prompts,
@@ -257,12 +258,16 @@ def _queue(comparisons: pd.DataFrame, n: int, folder: Path) -> None:
     needed = {"prompt", "response_a", "response_b", "uncertainty"}
     if n == 0 or not needed <= set(comparisons.columns):
         return
-    judged = comparisons[comparisons["uncertainty"].notna()]
+    main = main_judge(comparisons)
+    judged = comparisons
+    if main is not None:
+        judged = judged[judged["judge"].astype(str) == main]
+    judged = judged[judged["uncertainty"].notna()].reset_index(drop=True)
+    if "verdicts" in judged.columns and judged["verdicts"].isna().any():
+        # a jury's rows carry no per-order verdict list
+        judged = judged.drop(columns=["verdicts"])
     if len(judged):
-        write_queue(
-            route_to_humans(judged.reset_index(drop=True), n),
-            folder / "human_queue.jsonl",
-        )
+        write_queue(route_to_humans(judged, n), folder / "human_queue.jsonl")
 
 
 def report_data(

@@ -56,7 +56,9 @@ def expand_orders(comparisons: pd.DataFrame) -> pd.DataFrame:
     Rows carrying ``winner_ab`` / ``winner_ba`` (the verdicts with a, then b,
     shown first) become two rows with ``swapped`` False / True and that
     order's ``winner`` and ``p_a`` (``p_a_ab`` / ``p_a_ba``); an order with no
-    verdict is left out. Other rows pass through unchanged.
+    verdict is left out. Other rows of such a table (a jury's combined
+    verdicts) pass through with ``swapped`` unknown (None); a table without
+    per-order columns is returned unchanged.
     """
     if not {"winner_ab", "winner_ba"} <= set(comparisons.columns):
         return comparisons
@@ -64,7 +66,9 @@ def expand_orders(comparisons: pd.DataFrame) -> pd.DataFrame:
     comparisons = comparisons.copy()
     comparisons.attrs = {}
     has_orders = comparisons["winner_ab"].notna() | comparisons["winner_ba"].notna()
-    parts = [comparisons[~has_orders]]
+    # rows without per-order verdicts (a jury's) were not shown in one order
+    rest = comparisons[~has_orders].assign(swapped=None)
+    parts = [rest]
     dual = comparisons[has_orders]
     for suffix, swapped in (("ab", False), ("ba", True)):
         part = dual[dual[f"winner_{suffix}"].notna()].copy()

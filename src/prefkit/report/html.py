@@ -252,6 +252,21 @@ def _effects_html(comparisons: pd.DataFrame) -> str:
     return "".join(parts)
 
 
+def _audit_html(audit: pd.DataFrame) -> str:
+    """Measured audit figures in a table; figures the data did not allow, folded."""
+    if not len(audit):
+        return "<p class='muted'>No audit figures.</p>"
+    measured = audit["value"].notna()
+    parts = [table_html(audit[measured], flag_column="flag")]
+    if (~measured).any():
+        parts.append(
+            f"<details><summary>{int((~measured).sum())} figures not computed "
+            "(the data do not allow them; the note says why)</summary>"
+            f"{table_html(audit[~measured], flag_column='flag')}</details>"
+        )
+    return "".join(parts)
+
+
 def render_html(data: ReportData) -> str:
     """The whole report as one HTML document (no script, no external resource)."""
     models = pd.unique(data.comparisons[["model_a", "model_b"]].to_numpy().ravel())
@@ -295,11 +310,7 @@ def render_html(data: ReportData) -> str:
         )
 
     if data.audit is not None:
-        audit = (
-            table_html(data.audit, flag_column="flag")
-            if len(data.audit)
-            else ("<p class='muted'>No audit figures.</p>")
-        )
+        audit = _audit_html(data.audit)
         audit = (
             "<p class='muted'>A figure is flagged only when its whole 95% CI "
             "[lower, upper] lies outside the band [band_low, band_high].</p>" + audit
