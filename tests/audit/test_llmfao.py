@@ -29,9 +29,9 @@ def tables(shared_data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def result(tables: tuple[pd.DataFrame, pd.DataFrame]) -> AuditResult:
-    """The audit of both judges against the crowd majority (200 rounds)."""
+    """The audit of both judges against the crowd majority (100 rounds)."""
     judges, crowd = tables
-    return audit(judges, gold=crowd, rounds=200, warn=False)
+    return audit(judges, gold=crowd, rounds=100, warn=False)
 
 
 def test_gpt4_agrees_with_crowd_better_than_gpt3(result: AuditResult) -> None:
