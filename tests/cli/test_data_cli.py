@@ -202,3 +202,18 @@ def test_reader_warning_is_one_clean_line(shared_data):
     lines = [line for line in result.output.splitlines() if "left out 17" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: ")
     assert "left out: 17 rows (score is null)" in result.output
+
+
+def test_convert_to_csv_refuses_list_columns(tmp_path, shared_data):
+    """CSV cannot keep message lists: the command says to use jsonl or parquet."""
+    source = need(shared_data / "mt_bench/mt_bench_questions.jsonl")
+    result = _run("convert", str(source), "--to", "csv", "-o", str(tmp_path / "q.csv"))
+    assert result.exit_code == 2 and "convert to jsonl or parquet" in result.output
+
+
+def test_validate_kind_and_format_together_refused(tmp_path):
+    """--kind and --format together are a usage error."""
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"model_a": "x", "model_b": "y", "winner": "a"}\n')
+    result = _run("validate", str(path), "--kind", "comparisons", "--format", "arena")
+    assert result.exit_code == 2 and "not both" in result.output

@@ -242,3 +242,28 @@ def test_mt_bench_prompt_and_reference():
     bad = raw.assign(turns=["just text"])
     with pytest.raises(PrefkitDataError, match="turns: not a list of turns"):
         convert(bad, "mt_bench")
+
+
+def test_load_kind_refuses_other_tables(tmp_path):
+    """load_candidates on a comparisons file says what the file holds."""
+    from prefkit.data import load_candidates, load_kind
+
+    path = _write(tmp_path, [{"model_a": "x", "model_b": "y", "winner": "a"}])
+    with pytest.raises(
+        PrefkitDataError, match=r"holds a comparisons table .* not candidates"
+    ):
+        load_candidates(path)
+    with pytest.raises(ValueError, match="unknown table kind 'votes'"):
+        load_kind(path, "votes")  # type: ignore[arg-type]
+
+
+def test_candidates_from_alpaca_outputs_share_prompt_ids(tmp_path):
+    """Two models' outputs for one instruction get the same prompt_id."""
+    from prefkit.data import load_candidates
+
+    rows = [
+        {"instruction": "q", "output": "o1", "generator": "m1"},
+        {"instruction": "q", "output": "o2", "generator": "m2"},
+    ]
+    df = load_candidates(_write(tmp_path, rows, "outputs.json"))
+    assert df["prompt_id"].nunique() == 1 and df["model"].tolist() == ["m1", "m2"]

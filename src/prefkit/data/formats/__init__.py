@@ -48,9 +48,9 @@ class Format:
     ----------
     name : str
         Registry key, as given to ``load(..., format=name)``.
-    kind : {"comparisons", "rankings", "ratings", "pairs", "candidates", \
-"prompts", "table"}
-        The table it produces.
+    kind : DataKind
+        The table it produces (comparisons, rankings, ratings, pairs,
+        candidates, prompts or a plain table).
     description : str
         One line for ``prefkit formats`` and error messages.
     detect : callable
