@@ -9,7 +9,8 @@ from prefkit.judge import JudgeFailureWarning, RetryPolicy, generate, judge_pair
 from prefkit.judge.cache import Cache
 from tests.judge.fakeserver import FaultProxy, StubJudge
 
-FAST = RetryPolicy(max_retries=5, base_delay=0.01, max_delay=0.05, timeout=2.5)
+# generous timeouts: the test machine may be heavily loaded
+FAST = RetryPolicy(max_retries=5, base_delay=0.01, max_delay=0.05, timeout=20.0)
 
 
 @pytest.fixture()
@@ -58,9 +59,15 @@ def test_transient_faults_are_retried_and_recorded(
     stub, fault: str, reason: str
 ) -> None:
     """A burst of three faults is retried; each failed attempt keeps its reason."""
-    proxy = FaultProxy(stub.url, {0: fault, 1: fault, 2: fault}, slow_seconds=4.0)
+    proxy = FaultProxy(stub.url, {0: fault, 1: fault, 2: fault}, slow_seconds=60.0)
+    # a slow reply (60 s) outlasts a 3 s timeout; the others never wait that long
+    retry = (
+        RetryPolicy(max_retries=5, base_delay=0.01, timeout=3.0)
+        if fault == "slow"
+        else FAST
+    )
     try:
-        out = _judge(proxy)
+        out = _judge(proxy, retry=retry)
     finally:
         proxy.close()
     assert out["winner"].tolist() == ["a", "a", "a"]
@@ -96,7 +103,7 @@ def test_exhausted_retries_leave_no_verdict_and_no_cache_entry(stub, tmp_path) -
     """After max_retries, the item fails, is not cached, and a re-run retries it."""
     faults = dict.fromkeys(range(6), "429")
     proxy = FaultProxy(stub.url, faults)
-    retry = RetryPolicy(max_retries=2, base_delay=0.01, timeout=2.5)
+    retry = RetryPolicy(max_retries=2, base_delay=0.01, timeout=20.0)
     try:
         with pytest.warns(JudgeFailureWarning, match="1 of 1 pairs got no verdict"):
             out = _judge(proxy, n=1, retry=retry, cache=tmp_path / "c.sqlite")
