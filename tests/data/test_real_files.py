@@ -237,6 +237,10 @@ def test_verdicts_with_unparsable_rows_round_trip(tmp_path, shared_data, suffix)
     from prefkit.data import write_table
 
     df = _load(shared_data, "llmbar/evaluator_judgments.jsonl.gz")
-    back = load(write_table(df, tmp_path / f"v.{suffix}"))
-    assert back.attrs["prefkit_format"] == "comparisons" and len(back) == 37400
+    # every unparsable row and a slice of the others keep the test quick
+    keep = df["unparsable"].to_numpy() | (np.arange(len(df)) < 2000)
+    part = df[keep].reset_index(drop=True)
+    back = load(write_table(part, tmp_path / f"v.{suffix}"))
+    assert back.attrs["prefkit_format"] == "comparisons" and len(back) == len(part)
     assert back["winner"].isna().sum() == 103 == back["unparsable"].sum()
+    assert back["judge"].tolist() == part["judge"].tolist()
