@@ -63,7 +63,8 @@ def test_convert_hh_to_trl_loads_back(tmp_path, shared_data):
     out = tmp_path / "hh.jsonl"
     result = _run("convert", str(source), "--to", "trl", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["rows"] == 2354
+    report = json.loads(result.stdout)
+    assert report["rows"] == 2354 and report["format"] == "hh"
     back = load(out)
     assert len(back) == 2354 and back.attrs["prefkit_format"] == "trl"
     first = json.loads(out.read_text().splitlines()[0])
@@ -217,3 +218,22 @@ def test_validate_kind_and_format_together_refused(tmp_path):
     path.write_text('{"model_a": "x", "model_b": "y", "winner": "a"}\n')
     result = _run("validate", str(path), "--kind", "comparisons", "--format", "arena")
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_convert_comparisons_to_trl_drops_ties(tmp_path, shared_data):
+    """AlpacaEval judgments become chosen/rejected pairs; the 28 ties are left out."""
+    source = need(
+        shared_data / "alpaca_eval/annotations_weighted_alpaca_eval_gpt4_turbo.jsonl.gz"
+    )
+    out = tmp_path / "a.jsonl"
+    result = _run("convert", str(source), "--to", "trl", "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["format"] == "alpaca_eval" and report["kind"] == "comparisons"
+    table = load(source)
+    decided = int(table["winner"].isin(["a", "b"]).sum())
+    assert report["rows"] == decided == 10461 - int((table["winner"] == "tie").sum())
+    first = json.loads(out.read_text().splitlines()[0])
+    row = table.iloc[0]
+    winner_text = row["response_a"] if row["winner"] == "a" else row["response_b"]
+    assert first["chosen"] == winner_text and first["prompt"] == row["prompt"]

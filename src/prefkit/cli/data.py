@@ -234,6 +234,7 @@ def convert(
         )
     table = _load(file, format)
     kind = table.attrs.get("prefkit_kind")
+    source_format = table.attrs.get("prefkit_format", kind)
     if to == "trl":
         if kind == "comparisons":
             table = comparisons_to_pairs(table)
@@ -259,7 +260,7 @@ def convert(
         write_table(table, output)
     result = {
         "input": str(file),
-        "format": table.attrs.get("prefkit_format", kind),
+        "format": source_format,
         "kind": kind,
         "to": to,
         "rows": len(table),
