@@ -221,19 +221,26 @@ def test_validate_kind_and_format_together_refused(tmp_path):
 
 
 def test_convert_comparisons_to_trl_drops_ties(tmp_path, shared_data):
-    """AlpacaEval judgments become chosen/rejected pairs; the 28 ties are left out."""
-    source = need(
+    """AlpacaEval judgments become chosen/rejected pairs; ties are left out."""
+    import gzip
+
+    real = need(
         shared_data / "alpaca_eval/annotations_weighted_alpaca_eval_gpt4_turbo.jsonl.gz"
     )
+    with gzip.open(real, "rt") as handle:
+        records = [json.loads(next(handle)) for _ in range(60)]
+    # two ties by hand (preference exactly 1.5), on real records
+    records[3]["preference"] = records[7]["preference"] = 1.5
+    source = tmp_path / "annotations.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
     out = tmp_path / "a.jsonl"
     result = _run("convert", str(source), "--to", "trl", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["format"] == "alpaca_eval" and report["kind"] == "comparisons"
-    table = load(source)
-    decided = int(table["winner"].isin(["a", "b"]).sum())
-    assert report["rows"] == decided == 10461 - int((table["winner"] == "tie").sum())
-    first = json.loads(out.read_text().splitlines()[0])
-    row = table.iloc[0]
-    winner_text = row["response_a"] if row["winner"] == "a" else row["response_b"]
-    assert first["chosen"] == winner_text and first["prompt"] == row["prompt"]
+    assert report["rows"] == 58
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for k, record in ((0, records[0]), (3, records[4])):
+        better = "output_1" if record["preference"] < 1.5 else "output_2"
+        assert rows[k]["chosen"] == record[better]
+        assert rows[k]["prompt"] == record["instruction"]
