@@ -187,6 +187,10 @@ def ranking_command(
         typer.Option("--preference", help="P(chosen preferred) for idealized acc."),
     ] = 1.0,
     max_length: Annotated[int, typer.Option("--max-length")] = 256,
+    max_prompt_length: Annotated[
+        int | None,
+        typer.Option("--max-prompt-length", help="Default: 2/3 of --max-length."),
+    ] = None,
     skip: SkipOption = 0,
     limit: LimitOption = None,
     json_out: JsonOption = False,
@@ -199,7 +203,11 @@ def ranking_command(
     from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
 
     table = _read_pairs(pairs, skip, limit)
-    config = TrainConfig(max_length=max_length, progress=not json_out)
+    config = TrainConfig(
+        max_length=max_length,
+        max_prompt_length=max_prompt_length or max_length * 2 // 3,
+        progress=not json_out,
+    )
     scores = []
     for folder in (reference, model):
         net, tokenizer = _load_model(folder)

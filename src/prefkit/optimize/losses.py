@@ -22,7 +22,6 @@ is the log-ratio margin; the implied reward of a response is
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
@@ -519,6 +518,3 @@ def soft_labels(
             f"`temperature` must be > 0 (got {temperature!r}); pass e.g. 1.0"
         )
     return torch.sigmoid((score_chosen - score_rejected) / temperature)
-
-
-LN2 = math.log(2.0)
