@@ -188,3 +188,17 @@ def test_llmfao_gpt4_judge_is_audited_against_the_crowd(
     assert int(row["n"].iloc[0]) == len(shared)
     assert float(row["value"].iloc[0]) == pytest.approx(expected, abs=1e-12)
     assert (tmp_path / "report.html").is_file()
+
+
+@pytest.mark.browser
+def test_alpaca_report_renders_in_chromium(alpaca_run: Path) -> None:
+    """The real-data report loads cleanly in Chromium with its 14-row leaderboard."""
+    from tests.report.test_browser import ARTIFACTS, open_report
+
+    shot = ARTIFACTS / "report-alpaca-eval.png"
+    found = open_report(alpaca_run / "report.html", shot)
+    assert found["errors"] == [] and found["requests"] == []
+    assert found["dialogs"] == []
+    assert found["leaderboard_rows"] == 14
+    assert found["svgs"] >= 4  # type: ignore[operator]
+    assert found["items"] == 20
