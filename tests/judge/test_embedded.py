@@ -145,3 +145,12 @@ def test_likelihood_judge_prefers_the_correct_answer() -> None:
     assert (out["winner"] == "a").all() and (out["p_a"] > 0.5).all()
     # a scorer sees no position: both orders agree exactly
     np.testing.assert_array_equal(out["p_a_ab"], out["p_a_ba"])
+
+
+def test_transformers_runtime_shares_the_first_slot_bias() -> None:
+    """The transformers fallback reads verdict probabilities from its logits too."""
+    out = judge_pairs(LOPSIDED.head(1), "local:transformers", progress=False)
+    assert out["judge"].iloc[0] == "local:smollm2-135m-instruct-hf"
+    assert out["failures"].iloc[0] == []
+    assert out["winner_ab"].iloc[0] == "a" and out["winner_ba"].iloc[0] == "b"
+    assert out["p_a_ab"].iloc[0] > 0.5 > out["p_a_ba"].iloc[0]

@@ -126,8 +126,8 @@ def _hf_complete(request: Request) -> Completion:
     step_ids = ids
     with _HF_LOCK, torch.no_grad():
         for _ in range(request.max_tokens):
-            out = model(input_ids=step_ids, past_key_values=past, use_cache=True)
-            past = out.past_key_values
+            out = model(input_ids=step_ids, cache=past, use_cache=True)
+            past = out.cache
             # (vocab,) log-probabilities of the next token
             logp = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             if request.temperature > 0:
