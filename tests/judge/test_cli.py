@@ -141,3 +141,42 @@ def test_judge_errors_are_one_clean_line(
     result = runner.invoke(app, ["judge", cands, "--no-cache", "--no-progress", *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_judge_retry_options_are_checked(tmp_path) -> None:
+    """Retry and rate options reach the retry policy, which checks them."""
+    cands = _write(tmp_path, candidates())
+    result = runner.invoke(
+        app,
+        [
+            "judge",
+            cands,
+            "--judge",
+            "firstslot",
+            "--no-cache",
+            "--max-rate",
+            "0",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 2 and "max_rate must be > 0" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "judge",
+            cands,
+            "--judge",
+            "firstslot",
+            "--no-cache",
+            "--retries",
+            "0",
+            "--timeout",
+            "30",
+            "--max-rate",
+            "1000",
+            "--no-progress",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pairs"] == 6

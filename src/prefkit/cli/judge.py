@@ -123,6 +123,16 @@ def judge(
         Path | None,
         typer.Option("--prompts-dir", help="Folder of prompt files to use instead."),
     ] = None,
+    retries: Annotated[
+        int, typer.Option("--retries", help="Retries of a failed request.")
+    ] = 5,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds before a request times out.")
+    ] = 120.0,
+    max_rate: Annotated[
+        float | None,
+        typer.Option("--max-rate", help="Most requests started per second."),
+    ] = None,
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="Hide the progress bar.")
     ] = False,
@@ -140,6 +150,7 @@ def judge(
     """
     from prefkit.data import write_table
     from prefkit.judge import (
+        RetryPolicy,
         grade,
         judge_pairs,
         make_pairs,
@@ -165,6 +176,7 @@ def judge(
         "progress": not no_progress,
         "seed": seed,
         "prompts_dir": prompts_dir,
+        "retry": RetryPolicy(max_retries=retries, timeout=timeout, max_rate=max_rate),
     }
     if protocol == "pairwise":
         todo = table if is_pairs else make_pairs(table, pairs, seed=seed)
