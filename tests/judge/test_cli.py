@@ -180,3 +180,43 @@ def test_judge_retry_options_are_checked(tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pairs"] == 6
+
+
+def test_judge_jury_of_two_judges(tmp_path) -> None:
+    """--jury runs each juror and aggregates; a bad method is refused."""
+    cands = _write(tmp_path, candidates())
+    out_file = tmp_path / "jury.jsonl"
+    result = runner.invoke(
+        app,
+        [
+            "judge",
+            cands,
+            "--jury",
+            "firstslot,lengthrm",
+            "--jury-method",
+            "mean",
+            "--out",
+            str(out_file),
+            "--no-cache",
+            "--no-progress",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = read_table(out_file)
+    assert out["judge"].iloc[0] == "jury:mean(fake:first-slot,fakerm:length)"
+    assert "winner_ab" not in out.columns and len(out["jury_votes"].iloc[0]) == 2
+    result = runner.invoke(
+        app,
+        [
+            "judge",
+            cands,
+            "--jury",
+            "firstslot,lengthrm",
+            "--jury-method",
+            "vote",
+            "--no-cache",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 2 and "jury method 'vote'" in result.output

@@ -44,6 +44,9 @@ def _summary(out: Any, protocol: str) -> dict[str, Any]:
     if protocol == "listwise":
         return {"prompts": len(out), "ranked": int(out["ranked"].notna().sum())}
     counts = out["winner"].value_counts().to_dict()
+    if "winner_ab" not in out.columns:
+        # a jury: no per-order verdicts of its own
+        out = out.assign(winner_ab=None, winner_ba=None)
     return {
         "pairs": len(out),
         "a": int(counts.get("a", 0)),
@@ -105,6 +108,16 @@ def judge(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Send every request again.")
     ] = False,
+    jury: Annotated[
+        str | None,
+        typer.Option(
+            "--jury", help="Comma-separated judges aggregated as a jury (pairwise)."
+        ),
+    ] = None,
+    jury_method: Annotated[
+        str,
+        typer.Option("--jury-method", help="majority, mean or weighted (by gold)."),
+    ] = "majority",
     route: Annotated[
         int | None,
         typer.Option("--route-to-humans", help="Export the N most uncertain pairs."),
@@ -152,6 +165,7 @@ def judge(
     from prefkit.judge import (
         RetryPolicy,
         grade,
+        judge_jury,
         judge_pairs,
         make_pairs,
         rank_candidates,
@@ -180,7 +194,14 @@ def judge(
     }
     if protocol == "pairwise":
         todo = table if is_pairs else make_pairs(table, pairs, seed=seed)
-        result = judge_pairs(
+        specs = [s.strip() for s in (jury or "").split(",") if s.strip()]
+
+        def run(todo: Any, spec: str, **kw: Any) -> Any:
+            if not specs:
+                return judge_pairs(todo, spec, **kw)
+            return judge_jury(todo, specs, method=jury_method, **kw)  # type: ignore[arg-type]
+
+        result = run(
             todo,
             judge_spec,
             scale=scale,  # type: ignore[arg-type]

@@ -164,12 +164,18 @@ def judge_jury(
     Returns
     -------
     DataFrame
-        The pairs with the jury's ``winner, p_a, uncertainty``,
+        The pairs (without the jurors' per-order columns) with the jury's
+        ``winner, p_a, uncertainty``,
         ``jury_votes`` (each juror's winner, in ``judge`` order),
         ``jury_weights`` and ``judge`` = ``jury:METHOD(j1,j2,...)``.
     """
     if len(judges) < 2:
         raise JudgeError(f"a jury needs at least two judges (got {len(judges)})")
+    if method not in JURY_METHODS:
+        raise JudgeError(
+            f"jury method {method!r} is not known; "
+            f"expected one of {', '.join(JURY_METHODS)}"
+        )
     if judge_kwargs.get("disagreement") == "drop":
         raise JudgeError(
             "a jury cannot use disagreement='drop'; use 'tie' or 'average'"
@@ -182,7 +188,21 @@ def judge_jury(
     tables = [judge_pairs(pairs, j, **judge_kwargs) for j in judges]
     gold = pairs[gold_column].tolist() if gold_column in pairs.columns else None
     verdicts = jury_verdicts(tables, method, gold)
-    base = tables[0].drop(columns=["winner", "p_a", "uncertainty", "judge"])
+    # the jurors' own per-order columns would read as the jury's: keep the pairs
+    juror_columns = [
+        "winner",
+        "p_a",
+        "uncertainty",
+        "judge",
+        "winner_ab",
+        "winner_ba",
+        "p_a_ab",
+        "p_a_ba",
+        "verdicts",
+        "failures",
+        "swapped",
+    ]
+    base = tables[0].drop(columns=[c for c in juror_columns if c in tables[0].columns])
     names = ",".join(str(t["judge"].iloc[0]) if len(t) else "?" for t in tables)
     out = pd.concat([base, verdicts], axis=1)
     out["judge"] = f"jury:{method}({names})"
