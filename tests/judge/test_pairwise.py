@@ -306,3 +306,9 @@ def test_backoff_doubles_with_jitter_bounds() -> None:
     assert policy.delay(5, 0.5) == pytest.approx(3.0)
     assert policy.delay(1, 0.0) == pytest.approx(0.5)
     assert policy.delay(1, 1.0) == pytest.approx(1.5)
+
+
+def test_reward_model_backend_is_found_without_an_import() -> None:
+    """rm:PATH reaches the reward package's factory (which checks the folder)."""
+    with pytest.raises(JudgeError, match="not a reward-model config"):
+        make_backend("rm:/no/such/folder")

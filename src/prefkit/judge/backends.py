@@ -30,6 +30,7 @@ Every backend also has ``name`` (the backend id, e.g. ``"openai"``) and
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -99,6 +100,10 @@ class PairScorer(Protocol):
 Factory = Callable[[str], Any]
 BACKENDS: dict[str, Factory] = {}
 
+#: Backends registered by other packages, imported the first time their name
+#: is used (so ``prefkit judge --judge rm:PATH`` works without an import).
+PLUGINS: dict[str, str] = {"rm": "prefkit.reward.backend"}
+
 
 def register_backend(name: str, factory: Factory) -> None:
     """Make ``NAME[:ARG]`` judge specs build backends with ``factory(ARG)``.
@@ -147,6 +152,8 @@ def make_backend(spec: str | Any) -> Any:
             )
         return spec
     name, _, arg = spec.partition(":")
+    if name not in BACKENDS and name in PLUGINS:
+        importlib.import_module(PLUGINS[name])
     try:
         factory = BACKENDS[name]
     except KeyError:
