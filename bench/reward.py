@@ -46,9 +46,13 @@ from prefkit.reward.strength import RobustConfig, preference_strength, robust_ta
 from prefkit.reward.train import RewardConfig, fit_head
 
 
-def embed(name: str, args: argparse.Namespace, spec: FeatureSpec) -> tuple:
-    """Features, gold labels and responses of one benchmark."""
+def embed(
+    name: str, args: argparse.Namespace, spec: FeatureSpec, limit: int | None = None
+) -> tuple:
+    """Features, gold labels and responses of one benchmark (a seeded sample)."""
     table = load_benchmark(name, args.data_dir)
+    if limit is not None and limit < len(table):
+        table = table.sample(n=limit, random_state=args.seed).reset_index(drop=True)
     inputs = pair_inputs(table, need_winner=True)
     start = time.perf_counter()
     x_a, x_b = pair_features(inputs, spec, get_encoder(spec.encoder, args.cache_dir))
@@ -113,14 +117,14 @@ def noise_options(x_a, x_b, y, config, args) -> pd.DataFrame:
     }
     rows = []
     n = len(y)
-    fold = np.random.default_rng(args.seed).permutation(n) % args.folds
+    fold = np.random.default_rng(args.seed).permutation(n) % args.noise_folds
     for noise in args.noise:
         rng = np.random.default_rng(args.seed + 99)
         flipped = rng.random(n) < noise
         y_train = np.where(flipped, 1.0 - y, y)
         logits = {name: np.zeros(n) for name in options}
         seconds = dict.fromkeys(options, 0.0)
-        for j in range(args.folds):
+        for j in range(args.noise_folds):
             test, train = fold == j, fold != j
             cfg = replace(config, seed=config.seed + j)
             start = time.perf_counter()
@@ -184,6 +188,8 @@ def main() -> None:
     )
     parser.add_argument("--encoder", default="minilm", choices=["minilm", "hashing"])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--noise-folds", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--n-models", type=int, default=2)
     parser.add_argument("--noise", type=float, nargs="*", default=[0.0, 0.2])
     parser.add_argument("--seed", type=int, default=0)
@@ -191,27 +197,41 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["harmless", "noise", "gpm", "ablation", "others"],
+        choices=["kfold", "harmless", "noise", "gpm", "ablation", "others"],
+    )
+    parser.add_argument(
+        "--others",
+        nargs="*",
+        default=["pandalm", "llmbar", "faireval"],
+        help="Other human-labelled sets to test the HH-trained RM on.",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="Evaluate on a seeded sample of this many pairs of "
+        "each test set (HH harmless and others).",
     )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
     torch.set_num_threads(1)
     spec = FeatureSpec(encoder=args.encoder)
-    config = RewardConfig(batch_size=128, seed=args.seed)
+    config = RewardConfig(batch_size=args.batch_size, seed=args.seed)
     results: dict = {"config": str(config), "features": str(spec)}
 
     # 1. HH helpful, k-fold
     x_a, x_b, y, inputs, _ = embed("hh-helpful", args, spec)
-    kf = quiet(kfold_arrays, x_a, x_b, y, config, None, args.folds, args.seed)
-    results["helpful_kfold"] = report(
-        f"HH helpful, {args.folds}-fold", kf.logits, y, inputs
-    )
-    per_fit = kf.fit_seconds / args.folds
-    print(
-        f"training time: {per_fit:.1f}s per fit on {int(len(y) * 0.8)} pairs "
-        f"(epochs per fold: {kf.n_iter})"
-    )
-    results["fit_seconds"] = per_fit
+    if "kfold" not in args.skip:
+        kf = quiet(kfold_arrays, x_a, x_b, y, config, None, args.folds, args.seed)
+        results["helpful_kfold"] = report(
+            f"HH helpful, {args.folds}-fold", kf.logits, y, inputs
+        )
+        per_fit = kf.fit_seconds / args.folds
+        print(
+            f"training time: {per_fit:.1f}s per fit on {int(len(y) * 0.8)} pairs "
+            f"(epochs per fold: {kf.n_iter})"
+        )
+        results["fit_seconds"] = per_fit
 
     if "ablation" not in args.skip:
         no_len = np.s_[:, :-1]
@@ -242,12 +262,18 @@ def main() -> None:
         results["helpful_gpm"] = report("HH helpful, GPM head", kf3.logits, y, inputs)
 
     # 2. train on helpful, test on harmless (and the other human-labelled sets)
-    fit = quiet(fit_head, x_a, x_b, y, config)
     targets = ["hh-harmless"] if "harmless" not in args.skip else []
     if "others" not in args.skip:
-        targets += ["pandalm", "llmbar", "faireval"]
+        targets += args.others
+    if targets:
+        start = time.perf_counter()
+        fit = quiet(fit_head, x_a, x_b, y, config)
+        print(
+            f"\ntrained on all {len(y)} HH helpful pairs in "
+            f"{time.perf_counter() - start:.1f}s ({fit.n_iter_} epochs)"
+        )
     for name in targets:
-        h_a, h_b, h_y, h_inputs, h_subsets = embed(name, args, spec)
+        h_a, h_b, h_y, h_inputs, h_subsets = embed(name, args, spec, args.limit)
         results[f"{name}_from_helpful"] = report(
             f"{name}, trained on HH helpful",
             predict(fit, h_a, h_b),
@@ -258,7 +284,7 @@ def main() -> None:
 
     # 3. noise-robust options
     if "noise" not in args.skip:
-        print("\n== noise-robust options (HH helpful, same folds)")
+        print(f"\n== noise-robust options (HH helpful, {args.noise_folds}-fold)")
         table = noise_options(x_a, x_b, y, config, args)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         results["noise_options"] = table.to_dict(orient="records")

@@ -118,15 +118,26 @@ class MiniLMEncoder:
         self.batch_size = batch_size
         self.show_progress = show_progress
         self._memory: dict[str, NDArray[np.float32]] = {}
-        if self.cache_dir is not None and self.cache_dir.is_dir():
-            for shard in sorted(self.cache_dir.glob("*.npz")):
-                with np.load(shard) as data:
-                    for key, vec in zip(data["keys"], data["vectors"], strict=True):
-                        self._memory[str(key)] = vec
+        self._shards: set[str] = set()
+        self._load_shards()
+
+    def _load_shards(self) -> None:
+        """Read cache shards not read yet (other processes may add some)."""
+        if self.cache_dir is None or not self.cache_dir.is_dir():
+            return
+        for shard in sorted(self.cache_dir.glob("*.npz")):
+            if shard.name in self._shards:
+                continue
+            with np.load(shard) as data:
+                for key, vec in zip(data["keys"], data["vectors"], strict=True):
+                    self._memory[str(key)] = vec
+            self._shards.add(shard.name)
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """One unit-norm 384-dimensional row per text (cached)."""
         keys = [_text_key(t) for t in texts]
+        if any(k not in self._memory for k in keys):
+            self._load_shards()
         todo = sorted(
             {
                 k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory
@@ -168,6 +179,7 @@ class MiniLMEncoder:
         with tmp.open("wb") as handle:
             np.savez(handle, keys=np.array(keys), vectors=vectors)
         tmp.rename(self.cache_dir / f"{name}.npz")
+        self._shards.add(f"{name}.npz")
 
 
 @lru_cache(maxsize=1)
