@@ -42,6 +42,8 @@ def trained(pairs_file, tmp_path_factory):
         "hashing",
         "--hidden",
         "16",
+        "--lr",
+        "0.003",
         "--json",
     )
     assert result.exit_code == 0, result.output
@@ -89,6 +91,8 @@ def test_eval_kfold_runs_without_a_model(pairs_file):
         "hashing",
         "--hidden",
         "16",
+        "--lr",
+        "0.003",
         "--json",
     )
     assert result.exit_code == 0, result.output
@@ -160,3 +164,21 @@ def test_rm_judge_backend(trained):
         judge_backends.make_backend("rm:")
     with pytest.raises(judge_backends.JudgeError, match=r"not a reward-model config"):
         judge_backends.make_backend(f"rm:{trained.parent}")
+
+
+def test_rm_judge_gives_sigmoid_of_reward_difference(trained, pairs_file):
+    """prefkit.judge.judge_pairs with rm:PATH gives p_a = sigmoid(r_a - r_b).
+
+    The judge's scorer protocol passes no context, so neither side uses one.
+    """
+    judge = pytest.importorskip("prefkit.judge")
+    table = pd.read_json(pairs_file, lines=True).head(6).drop(columns=["context"])
+    pairs = table.drop(columns=["winner"]).assign(
+        prompt_id=[f"q{i}" for i in range(6)], model_a="x", model_b="y"
+    )
+    judged = judge.judge_pairs(pairs, f"rm:{trained}", progress=False)
+    model = RewardModel.load(trained)
+    expected = model.predict_proba(table)
+    got = judged.set_index("prompt_id").loc[pairs["prompt_id"], "p_a"].to_numpy()
+    # float32 features scored in other batches differ in the last digits
+    assert np.allclose(got, expected, atol=1e-3)

@@ -54,7 +54,7 @@ def _accuracy(model: RewardModel, table: pd.DataFrame) -> float:
 def test_context_aware_model_follows_the_criterion():
     """With the context block the model follows the criterion; without, chance."""
     train, test = _context_pairs(600, 0), _context_pairs(300, 1)
-    config = RewardConfig(hidden=32, seed=0)
+    config = RewardConfig(hidden=32, dropout=0.1, lr=3e-3, seed=0)
     with_ctx = train_reward_model(train, config, HASHING)
     without = train_reward_model(
         train, config, FeatureSpec(encoder="hashing", use_context=False)

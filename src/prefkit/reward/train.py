@@ -85,12 +85,12 @@ class RewardConfig:
     """
 
     head: HeadKind = "bt"
-    hidden: int = 256
-    dropout: float = 0.1
+    hidden: int = 64
+    dropout: float = 0.3
     n_planes: int = 4
     max_epochs: int = 60
     batch_size: int = 64
-    lr: float = 1e-3
+    lr: float = 3e-4
     weight_decay: float = 1e-2
     val_share: float = 0.15
     patience: int = 6
