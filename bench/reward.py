@@ -15,6 +15,19 @@ run skips the embedding pass):
 
     .venv/bin/python bench/reward.py --data-dir ../shared/data \
         --cache-dir ~/.cache/prefkit/reward-embeddings
+
+Measured on the 2-core shared machine (2026-12-03, seed 0):
+
+- ``--skip noise gpm ablation --others faireval --limit 400`` (defaults:
+  hidden 64, dropout 0.3, lr 3e-4, batch 128): HH helpful 5-fold 0.610
+  [0.590, 0.630] vs pick-longer 0.594 [0.574, 0.614], paired difference
+  +0.016 [-0.006, +0.038]; HH harmless (400-pair sample) trained on helpful
+  0.405 [0.358, 0.454] vs pick-longer 0.445; FairEval 0.424 (66 decided)
+  vs 0.591; 24 s per fit on 1,883 pairs (embedding excluded).
+- ``--skip kfold harmless gpm ablation others --noise 0.0 0.2 --noise-folds 3
+  --batch-size 256 --hidden 256 --dropout 0.1 --lr 1e-3``: every option
+  within +-0.015 of plain, no paired CI excludes 0 (see the closing note of
+  issue 7).
 """
 
 from __future__ import annotations
@@ -191,6 +204,11 @@ def main() -> None:
     parser.add_argument("--noise-folds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--n-models", type=int, default=2)
+    parser.add_argument(
+        "--hidden", type=int, help="Head width (default: RewardConfig's)."
+    )
+    parser.add_argument("--dropout", type=float, help="Head dropout.")
+    parser.add_argument("--lr", type=float, help="Learning rate.")
     parser.add_argument("--noise", type=float, nargs="*", default=[0.0, 0.2])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -216,7 +234,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     spec = FeatureSpec(encoder=args.encoder)
-    config = RewardConfig(batch_size=args.batch_size, seed=args.seed)
+    head = {
+        k: v
+        for k, v in (
+            ("hidden", args.hidden),
+            ("dropout", args.dropout),
+            ("lr", args.lr),
+        )
+        if v is not None
+    }
+    config = RewardConfig(batch_size=args.batch_size, seed=args.seed, **head)
     results: dict = {"config": str(config), "features": str(spec)}
 
     # 1. HH helpful, k-fold
