@@ -10,7 +10,6 @@ import typer
 from typer.testing import CliRunner
 
 from prefkit.cli import rank as rank_cli
-from prefkit.errors import OrderDependenceWarning
 
 from .helpers import simulate
 
@@ -65,13 +64,57 @@ def test_csv_and_table_output(app, battles_file):
 
 
 def test_plot_is_written(app, battles_file, tmp_path):
-    """--plot writes a PNG image (online Elo still warns about order)."""
+    """--plot writes a PNG image (online Elo still warns about order, one line)."""
     out = tmp_path / "board.png"
     args = ["rank", str(battles_file), "--model", "elo", "--rounds", "20"]
-    with pytest.warns(OrderDependenceWarning):
-        result = CliRunner().invoke(app, [*args, "--plot", str(out)])
+    result = CliRunner().invoke(app, [*args, "--plot", str(out)])
     assert result.exit_code == 0, result.output
+    assert "warning: online Elo depends on the order of the battles" in result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_permutations_average_elo_over_orders(app, battles_file):
+    """--permutations averages Elo over random orders, so no order warning."""
+    args = ["rank", str(battles_file), "--model", "elo", "--permutations", "5"]
+    result = CliRunner().invoke(app, [*args, "--ci", "none", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    assert json.loads(result.output)["extras"]["order_spread"] is None
+
+
+def test_ci_none_title_says_no_intervals(app, battles_file):
+    """--ci none is titled 'no intervals', not '95% none intervals'."""
+    result = CliRunner().invoke(app, ["rank", str(battles_file), "--ci", "none"])
+    assert result.exit_code == 0, result.output
+    assert "bt leaderboard (no intervals)" in result.output
+
+
+def test_unbeaten_model_warns_and_l2_makes_it_finite(app, tmp_path):
+    """x beats y once, y ties z: one warning line, unbounded CIs; --l2 fixes it."""
+    path = tmp_path / "perfect.jsonl"
+    path.write_text(
+        '{"model_a": "x", "model_b": "y", "winner": "a"}\n'
+        '{"model_a": "y", "model_b": "z", "winner": "tie"}\n'
+    )
+    result = CliRunner().invoke(app, ["rank", str(path), "--csv"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: the maximum-likelihood ratings do not exist: {x} never lose"
+        in result.output
+    )
+    assert "x," in result.output and ",-inf,inf,1,1,3,1" in result.output
+    shrunk = CliRunner().invoke(app, ["rank", str(path), "--l2", "0.5", "--json"])
+    assert shrunk.exit_code == 0, shrunk.output
+    top = json.loads(shrunk.output)["table"][0]
+    assert top["model"] == "x"
+    assert top["lower"] < top["rating"] < top["upper"]
+
+
+def test_max_iter_reaches_the_fit(app, battles_file):
+    """--max-iter 1 stops Newton early and the convergence warning says so."""
+    result = CliRunner().invoke(app, ["rank", str(battles_file), "--max-iter", "1"])
+    assert result.exit_code == 0, result.output
+    assert "did not converge in 1 iterations" in result.output
 
 
 @pytest.mark.parametrize(
@@ -81,6 +124,14 @@ def test_plot_is_written(app, battles_file, tmp_path):
         (["--json", "--csv"], "--json and --csv are exclusive"),
         (["--plot", "x.gif"], "must end in .png, .svg or .pdf"),
         (["--anchor", "nobody"], "anchor='nobody' is not a model"),
+        (["--rounds", "5"], "--rounds 5 needs --ci bootstrap (got --ci sandwich)"),
+        (["--ci", "none", "--rounds", "5"], "needs --ci bootstrap (got --ci none)"),
+        (
+            ["--model", "elo", "--ties", "rao-kupper"],
+            "ties='rao-kupper' applies to model='bt' only",
+        ),
+        (["--permutations", "3"], "unknown option(s) for model='bt': permutations"),
+        (["--model", "pl", "--l2", "1"], "unknown option(s) for model='pl': l2"),
     ],
 )
 def test_errors_are_one_clean_line(app, battles_file, args, message):

@@ -68,7 +68,7 @@ def test_elo_leaderboard_bootstrap_and_errors():
     with pytest.raises(
         LeaderboardError, match="ci='sandwich' has no meaning for online Elo"
     ):
-        leaderboard(df, model="elo")
+        leaderboard(df, model="elo", ci="sandwich")
     with pytest.raises(
         LeaderboardError, match=r"unknown option.*kk; it accepts k, perm"
     ):

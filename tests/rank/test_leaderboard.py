@@ -227,3 +227,33 @@ def test_style_control_bootstrap_agrees_with_sandwich():
     assert data["coefficients"][0]["feature"] == "verbosity"
     assert data["tie_parameter"]["name"] == "theta"
     assert set(data["table"][0]) >= {"rating_raw", "lower_raw", "upper_raw"}
+
+
+def test_n_battles_counts_only_what_the_fit_used():
+    """ties='drop' leaves ties out of n_battles; 'half' counts them."""
+    df = battles([("x", "y", "a"), ("y", "x", "a"), ("x", "y", "tie")])
+    df = pd.concat([df, battles([("y", "z", "a"), ("z", "y", "a")])])
+    dropped = leaderboard(df, ties="drop").table.set_index("model")["n_battles"]
+    assert dropped.to_dict() == {"x": 2, "y": 4, "z": 2}
+    halved = leaderboard(df).table.set_index("model")["n_battles"]
+    assert halved.to_dict() == {"x": 3, "y": 5, "z": 2}
+
+
+def test_default_interval_method_follows_the_model():
+    """ci=None is bootstrap for Elo and sandwich for Bradley-Terry."""
+    df = simulate(np.array([0.3, 0.0, -0.3]), 300, 2)
+    elo = leaderboard(df, model="elo", rounds=20, permutations=5)
+    assert elo.settings["ci"] == "bootstrap"
+    assert leaderboard(df).settings["ci"] == "sandwich"
+
+
+def test_ties_option_is_refused_by_models_with_a_fixed_convention():
+    """Elo counts a tie as half a win and says so rather than ignore ties=."""
+    df = simulate(np.array([0.3, 0.0, -0.3]), 300, 2)
+    with pytest.raises(
+        LeaderboardError,
+        match="ties='rao-kupper' applies to model='bt' only; model='elo' always",
+    ):
+        leaderboard(df, model="elo", ties="rao-kupper")
+    # the model's own convention is accepted and recorded
+    assert leaderboard(df, model="pl", ties="drop").settings["ties"] == "drop"

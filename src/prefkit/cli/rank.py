@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +17,11 @@ from prefkit.cli.common import (
     SeedOption,
     clean_errors,
     console,
+    err_console,
     print_frame,
     print_json,
 )
+from prefkit.errors import PrefkitWarning
 
 
 def rank(
@@ -28,8 +33,11 @@ def rank(
     ],
     model: Annotated[str, typer.Option("--model", help="bt, elo, pl or gpm.")] = "bt",
     ties: Annotated[
-        str, typer.Option("--ties", help="half, drop, rao-kupper or davidson (bt).")
-    ] = "half",
+        str | None,
+        typer.Option(
+            "--ties", help="half, drop, rao-kupper or davidson (bt; default: half)."
+        ),
+    ] = None,
     control: Annotated[
         str | None,
         typer.Option(
@@ -44,8 +52,25 @@ def rank(
         ),
     ] = None,
     rounds: Annotated[
-        int, typer.Option("--rounds", help="Bootstrap replicates.")
-    ] = 1000,
+        int | None,
+        typer.Option("--rounds", help="Bootstrap replicates (default: 1000)."),
+    ] = None,
+    l2: Annotated[
+        float | None,
+        typer.Option(
+            "--l2", help="L2 prior on the ratings; finite ratings always (bt, gpm)."
+        ),
+    ] = None,
+    max_iter: Annotated[
+        int | None,
+        typer.Option("--max-iter", help="Iterations of the fit at most (bt, pl, gpm)."),
+    ] = None,
+    permutations: Annotated[
+        int | None,
+        typer.Option(
+            "--permutations", help="Average Elo over this many random orders (elo)."
+        ),
+    ] = None,
     alpha: Annotated[
         float, typer.Option("--alpha", help="One minus the confidence level.")
     ] = 0.05,
@@ -73,24 +98,39 @@ def rank(
     """
     from prefkit.data import load
     from prefkit.rank import leaderboard
+    from prefkit.rank.leaderboard import DEFAULT_CI
 
     if as_json and as_csv:
         raise CliError("--json and --csv are exclusive; pick one")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise CliError(f"--plot {plot} must end in .png, .svg or .pdf")
+    method = ci or DEFAULT_CI.get(model, "sandwich")
+    if rounds is not None and method != "bootstrap":
+        raise CliError(f"--rounds {rounds} needs --ci bootstrap (got --ci {method})")
+    opts = {
+        name: value
+        for name, value in (
+            ("l2", l2),
+            ("max_iter", max_iter),
+            ("permutations", permutations),
+        )
+        if value is not None
+    }
     table = load(file, fmt)
-    method = ci or ("bootstrap" if model == "elo" else "sandwich")
-    board = leaderboard(
-        table,
-        model=model,
-        ties=ties,
-        control=control,
-        ci=method,
-        rounds=rounds,
-        alpha=alpha,
-        anchor=anchor,
-        seed=seed,
-    )
+    with _clean_warnings():
+        board = leaderboard(
+            table,
+            model=model,
+            ties=ties,
+            control=control,
+            ci=ci,
+            rounds=1000 if rounds is None else rounds,
+            alpha=alpha,
+            anchor=anchor,
+            seed=seed,
+            **opts,
+        )
+    method = board.settings["ci"]
     if plot is not None:
         from prefkit.rank.plot import plot_leaderboard
 
@@ -101,9 +141,10 @@ def rank(
         board.table.to_csv(sys.stdout, index=False)
     else:
         level = round(100 * (1 - alpha))
+        what = "no intervals" if method == "none" else f"{level}% {method} intervals"
         print_frame(
             board.table,
-            title=f"{model} leaderboard ({level}% {method} intervals)",
+            title=f"{model} leaderboard ({what})",
             floatfmt="{:.1f}",
         )
         if board.tie_parameter is not None:
@@ -121,6 +162,25 @@ def rank(
             )
         if plot is not None:
             console.print(f"plot written to {plot}")
+
+
+@contextmanager
+def _clean_warnings() -> Iterator[None]:
+    """Show prefkit's warnings raised inside as one clean line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PrefkitWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, PrefkitWarning):
+            err_console.print(
+                f"[yellow]warning:[/] {warning.message}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def register(app: typer.Typer) -> None:

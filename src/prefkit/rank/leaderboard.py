@@ -9,6 +9,7 @@ the familiar scale (``initial + scale * theta / ln(base)``, centred at
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -19,12 +20,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from prefkit.data.schema import validate_comparisons, validate_rankings
-from prefkit.errors import PrefkitError
+from prefkit.errors import ConvergenceWarning, PrefkitError
 from prefkit.rank.aggregate import Aggregated, aggregate
 from prefkit.rank.bradley_terry import BTFit, check_convergence, fit_bt
+from prefkit.rank.graph import check_separation
 from prefkit.rank.intervals import bootstrap_params, rank_intervals, sandwich_covariance
 from prefkit.rank.style import style_features
-from prefkit.rank.ties import UnknownNameError
+from prefkit.rank.ties import UnknownNameError, get_tie_model
 
 Array = NDArray[np.float64]
 logger = logging.getLogger("prefkit.rank")
@@ -79,6 +81,8 @@ class Estimate:
     tie_parameter: dict[str, Any] | None = None
     raw: Estimate | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The ML ratings do not exist (separation): intervals are unbounded.
+    unbounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,11 @@ class Leaderboard:
     table : DataFrame
         ``model, rating, lower, upper, rank, rank_lower, rank_upper,
         n_battles`` (plus ``rating_raw, lower_raw, upper_raw`` with style
-        control), best first.
+        control), best first. ``n_battles`` counts the battles the fit used:
+        ties are left out under ``ties="drop"`` and by ``pl``. When the
+        maximum-likelihood ratings do not exist (a group of models never
+        loses, or never wins, against the rest) ``lower`` and ``upper`` are
+        ``-inf`` and ``inf`` and the rank range is the whole board.
     win_probabilities : DataFrame
         Model x model predicted probability that the row beats the column
         (a tie counted as half a win), in the order of ``table``.
@@ -176,7 +184,9 @@ def rating_intervals(
     """Ratings and their ``1 - alpha`` interval on the rating scale."""
     T = anchor_matrix(len(est.theta), anchor)
     theta = T @ est.theta
-    if est.samples is not None:
+    if est.unbounded:
+        low, high = np.full(len(theta), -np.inf), np.full(len(theta), np.inf)
+    elif est.samples is not None:
         shifted = est.samples @ T.T
         low, high = np.quantile(shifted, [alpha / 2, 1 - alpha / 2], axis=0)
     elif est.cov is not None:
@@ -293,6 +303,30 @@ def _coefficients(
     )
 
 
+def battles_used(data: Aggregated, ties: str) -> NDArray[np.int64]:
+    """Battles of each model the fit uses (ties do not count under ``drop``)."""
+    n = data.n[:, :2] if ties == "drop" else data.n
+    per_row = n.sum(axis=1)
+    out = np.bincount(data.i, per_row, data.n_models)
+    out += np.bincount(data.j, per_row, data.n_models)
+    return np.rint(out).astype(np.int64)
+
+
+def bt_beats(
+    data: Aggregated, ties: str
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Winner and loser of every "beats" edge; a counted tie is an edge both ways."""
+    seen = data.counts > 0
+    if ties == "drop":
+        seen[:, 2] = False
+    i, j = data.i, data.j
+    winner = np.concatenate(
+        [i[seen[:, 0]], j[seen[:, 1]], i[seen[:, 2]], j[seen[:, 2]]]
+    )
+    loser = np.concatenate([j[seen[:, 0]], i[seen[:, 1]], j[seen[:, 2]], i[seen[:, 2]]])
+    return winner, loser
+
+
 def _bt_estimate(
     data: Aggregated,
     ties: str,
@@ -301,16 +335,22 @@ def _bt_estimate(
     seed: int,
     alpha: float,
     opts: dict[str, Any],
+    unbounded: bool = False,
 ) -> Estimate:
     """Fit BT on ``data`` and package ratings, intervals and extras."""
-    fit = fit_bt(data, ties=ties, **opts)
-    cov, samples, failed = _bt_intervals(fit, ci, rounds, seed)
+    with warnings.catch_warnings():
+        if unbounded:
+            # the separation warning already says why Newton cannot converge
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = fit_bt(data, ties=ties, **opts)
+    # without an ML estimate there is no curvature to invert nor to resample
+    cov, samples, failed = _bt_intervals(fit, "none" if unbounded else ci, rounds, seed)
     m = data.n_models
     has_style = data.X.shape[1] > 0
     return Estimate(
         models=data.models,
         theta=fit.theta,
-        n_battles=data.n_battles,
+        n_battles=battles_used(data, ties),
         win_prob=expected_score(fit.theta, fit),
         converged=fit.converged_ and failed == 0,
         n_iter=fit.n_iter_,
@@ -319,6 +359,7 @@ def _bt_estimate(
         coefficients=_coefficients(fit, cov, samples, alpha) if has_style else None,
         tie_parameter=_tie_parameter(fit, cov, samples, alpha),
         extras={"loglik": fit.loglik_, "replicates_failed": failed},
+        unbounded=unbounded,
     )
 
 
@@ -335,14 +376,22 @@ def bt_board(
     opts: dict[str, Any],
 ) -> Estimate:
     """Bradley-Terry with optional style control (fitted with and without it)."""
-    plain = _bt_estimate(
-        aggregate(comparisons, validate=False), ties, ci, rounds, seed, alpha, opts
-    )
+    get_tie_model(ties)
+    counts = aggregate(comparisons, validate=False)
+    unbounded = False
+    if not opts.get("l2", 0.0):
+        unbounded = check_separation(
+            *bt_beats(counts, ties),
+            counts.models,
+            remedy="pass l2 > 0 (prefkit rank --l2 0.1) for finite, shrunk ratings",
+            strict=bool(opts.get("strict", False)),
+        )
+    plain = _bt_estimate(counts, ties, ci, rounds, seed, alpha, opts, unbounded)
     if not control:
         return plain
     X, names = style_features(comparisons, control)
     data = aggregate(comparisons, X, names, validate=False)
-    styled = _bt_estimate(data, ties, ci, rounds, seed, alpha, opts)
+    styled = _bt_estimate(data, ties, ci, rounds, seed, alpha, opts, unbounded)
     return Estimate(
         **{
             **styled.__dict__,
@@ -371,9 +420,34 @@ MODELS: tuple[str, ...] = ("bt", "elo", "pl", "gpm")
 MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
     "bt": ("l2", "l2_style", "max_iter", "tol", "strict"),
     "elo": ("k", "permutations"),
-    "pl": ("method", "strict"),
+    "pl": ("method", "max_iter", "strict"),
     "gpm": ("dim", "l2", "max_iter", "tol", "strict"),
 }
+
+
+#: Interval method of each model when ``ci=None``.
+DEFAULT_CI: dict[str, str] = {
+    "bt": "sandwich",
+    "elo": "bootstrap",
+    "pl": "sandwich",
+    "gpm": "sandwich",
+}
+
+#: The fixed tie convention of the models other than ``bt``.
+MODEL_TIES: dict[str, str] = {"elo": "half", "gpm": "half", "pl": "drop"}
+
+
+def _model_ties(model: str, ties: str | None) -> str:
+    """The tie convention to use; ``ties`` is refused by models with a fixed one."""
+    if model not in MODEL_TIES:
+        return "half" if ties is None else ties
+    fixed = MODEL_TIES[model]
+    if ties is not None and ties != fixed:
+        raise LeaderboardError(
+            f"ties={ties!r} applies to model='bt' only; model={model!r} always uses "
+            f"ties={fixed!r}: leave ties unset or use model='bt'"
+        )
+    return fixed
 
 
 def _check_options(
@@ -407,9 +481,9 @@ def leaderboard(
     comparisons: pd.DataFrame,
     *,
     model: str = "bt",
-    ties: str = "half",
+    ties: str | None = None,
     control: list[str] | str | None = None,
-    ci: str = "sandwich",
+    ci: str | None = None,
     rounds: int = 1000,
     alpha: float = 0.05,
     anchor: str | None = None,
@@ -430,13 +504,18 @@ def leaderboard(
     model : {"bt", "elo", "pl", "gpm"}, default="bt"
         Bradley-Terry [BT52], online Elo, Plackett-Luce [Hun04] or the
         intransitive general preference model [GPM].
-    ties : {"half", "drop", "rao-kupper", "davidson"}, default="half"
-        Tie convention of ``bt`` (see :mod:`prefkit.rank.ties`).
+    ties : {"half", "drop", "rao-kupper", "davidson"} or None, default=None
+        Tie convention of ``bt`` (see :mod:`prefkit.rank.ties`); None is
+        ``"half"``. The other models have a fixed convention (``elo`` and
+        ``gpm`` count a tie as half a win, ``pl`` leaves ties out) and refuse
+        any other value.
     control : list of str, str or None, default=None
         Style-control features (``"length"``, ``"markdown"`` or columns);
         ``bt`` only. Comma-separated text is accepted.
-    ci : {"sandwich", "bootstrap", "none"}, default="sandwich"
-        Interval method; ``elo`` supports ``bootstrap`` and ``none`` only.
+    ci : {"sandwich", "bootstrap", "none"} or None, default=None
+        Interval method; None is the model's natural one (``bootstrap`` for
+        ``elo``, which supports ``bootstrap`` and ``none`` only; ``sandwich``
+        for the others).
     rounds : int, default=1000
         Bootstrap replicates.
     alpha : float, default=0.05
@@ -465,6 +544,9 @@ def leaderboard(
     >>> board.table["model"].tolist()
     ['x', 'z', 'y']
     """
+    if ci is None:
+        ci = DEFAULT_CI.get(model, "sandwich")
+    ties = _model_ties(model, ties)
     _check_options(model, ci, rounds, alpha, opts)
     rating_scale = RatingScale(scale, base, initial)
     if isinstance(control, str):

@@ -14,6 +14,7 @@ so the likelihood, gradient and Hessian are array expressions.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,9 +23,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from prefkit.errors import PrefkitError
+from prefkit.errors import ConvergenceWarning, PrefkitError
 from prefkit.rank.bradley_terry import check_convergence
-from prefkit.rank.graph import check_connected
+from prefkit.rank.graph import check_connected, check_separation
 from prefkit.rank.ties import UnknownNameError
 
 if TYPE_CHECKING:
@@ -272,6 +273,14 @@ class PLFit:
         return pd.Series(self.theta, index=list(self.items), name="theta")
 
 
+def stage_beats(st: Stages) -> tuple[IntArray, IntArray]:
+    """Winner and loser of every "beats" edge: each choice beats the rest of its set."""
+    others = st.mask.copy()
+    others[:, 0] = False
+    winner = np.repeat(st.sets[:, :1], st.sets.shape[1], axis=1)[others]
+    return winner.astype(np.int64), st.sets[others].astype(np.int64)
+
+
 def _fit_stages(
     st: Stages, method: str, max_iter: int | None, tol: float
 ) -> tuple[Array, bool, int]:
@@ -364,11 +373,7 @@ def fit_pl(
         raise PrefkitError("no rankings or choices to fit; pass at least one")
     names, coded = _index(observations, items)
     st = build_stages(coded, len(names))
-    others = st.mask.copy()
-    others[:, 0] = False
-    src = np.repeat(st.sets[:, :1], st.sets.shape[1], axis=1)[others]
-    dst = st.sets[others]
-    check_connected(src.astype(np.int64), dst.astype(np.int64), [str(v) for v in names])
+    check_connected(*stage_beats(st), [str(v) for v in names])
     theta, converged, n_iter = _fit_stages(st, method, max_iter, tol)
     check_convergence(converged, n_iter, f"Plackett-Luce ({method})", strict)
     return PLFit(names, theta, st, converged, n_iter)
@@ -401,21 +406,40 @@ def pl_board(
             "Plackett-Luce on battles: %d ties left out",
             len(comparisons) - len(decided),
         )
-    fit = fit_pl(
-        lists, method=opts.get("method", "ml"), strict=bool(opts.get("strict", False))
+    strict = bool(opts.get("strict", False))
+    names, coded = _index([(r, ()) for r in lists], None)
+    st = build_stages(coded, len(names))
+    unbounded = check_separation(
+        *stage_beats(st),
+        [str(v) for v in names],
+        remedy="add rankings in which they lose (or win), or rank pairwise battles "
+        "with model='bt' and l2 > 0",
+        strict=strict,
     )
+    with warnings.catch_warnings():
+        if unbounded:
+            # the separation warning already says why the fit cannot converge
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = fit_pl(
+            lists,
+            method=opts.get("method", "ml"),
+            max_iter=opts.get("max_iter"),
+            strict=strict,
+        )
     st, m = fit.stages, len(fit.items)
     cov = samples = None
     converged = fit.converged_
     failed = 0
-    if ci == "sandwich":
+    # without an ML estimate there is no curvature to invert nor to resample
+    method = "none" if unbounded else ci
+    if method == "sandwich":
         A = -pl_hessian(fit.theta, st)
         J = np.ones((m, m))
         A_inv = np.linalg.inv(A + J) - J / m**2
         S = stage_scores(fit.theta, st)
         B = (S * st.obs_weight[:, None]).T @ S
         cov = A_inv @ B @ A_inv
-    elif ci == "bootstrap":
+    elif method == "bootstrap":
         rng = np.random.default_rng(seed)
         total = int(st.obs_weight.sum())
         draws = rng.multinomial(total, st.obs_weight / total, size=rounds)
@@ -444,4 +468,5 @@ def pl_board(
         extras={"replicates_failed": failed},
         cov=cov,
         samples=samples,
+        unbounded=unbounded,
     )

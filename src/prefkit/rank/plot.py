@@ -12,15 +12,16 @@ if TYPE_CHECKING:
     from prefkit.rank.leaderboard import Leaderboard
 
 
-def plot_leaderboard(board: Leaderboard, *, max_models: int = 40) -> Figure:
+def plot_leaderboard(board: Leaderboard, *, max_models: int | None = None) -> Figure:
     """Ratings with their intervals (left) and P(row beats column) (right).
 
     Parameters
     ----------
     board : Leaderboard
         The leaderboard to draw.
-    max_models : int, default=40
-        Only the best ``max_models`` are drawn.
+    max_models : int or None, default=None
+        Only the best ``max_models`` are drawn (the titles say so); None draws
+        every model, the figure growing taller with their number.
 
     Returns
     -------
@@ -29,9 +30,11 @@ def plot_leaderboard(board: Leaderboard, *, max_models: int = 40) -> Figure:
     """
     from matplotlib.figure import Figure
 
-    table = board.table.head(max_models)
+    table = board.table if max_models is None else board.table.head(max_models)
     names = table["model"].tolist()
     n = len(names)
+    total = len(board.table)
+    top = f"top {n} of {total} models: " if n < total else ""
     fig = Figure(figsize=(12, max(3.0, 0.3 * n + 1.5)), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.2])
 
@@ -49,15 +52,15 @@ def plot_leaderboard(board: Leaderboard, *, max_models: int = 40) -> Figure:
     left.set_yticks(y, names)
     left.set_xlabel("rating")
     level = round(100 * (1 - float(board.settings.get("alpha", 0.05))))
-    left.set_title(f"ratings with {level}% intervals" if has_ci else "ratings")
+    left.set_title(top + (f"ratings with {level}% intervals" if has_ci else "ratings"))
     left.grid(axis="x", alpha=0.3)
 
     # win probabilities in the same order
     win = board.win_probabilities.loc[names, names].to_numpy()
     image = right.imshow(win, vmin=0, vmax=1, cmap="RdBu_r")
-    size = 8 if n <= 20 else 6
+    size = 8 if n <= 20 else 6 if n <= 40 else 5
     right.set_xticks(np.arange(n), names, rotation=90, fontsize=size)
     right.set_yticks(np.arange(n), names, fontsize=size)
-    right.set_title("P(row beats column)")
+    right.set_title(top + "P(row beats column)")
     fig.colorbar(image, ax=right, shrink=0.8)
     return fig
