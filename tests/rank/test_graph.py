@@ -79,3 +79,10 @@ def test_plackett_luce_unbeaten_item_is_unbounded():
         board = leaderboard(rankings, model="pl")
     assert np.isposinf(board.table["upper"]).all()
     assert board.table["rank_upper"].tolist() == [3, 3, 3]
+
+
+def test_gpm_unbeaten_model_is_unbounded():
+    """GPM's l2 shrinks only the embedding: a never-losing model still warns."""
+    with pytest.warns(SeparationWarning, match="use model='bt' with l2 > 0"):
+        board = leaderboard(PERFECT, model="gpm", dim=2)
+    assert np.isposinf(board.table["upper"]).all()

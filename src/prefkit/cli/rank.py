@@ -58,7 +58,9 @@ def rank(
     l2: Annotated[
         float | None,
         typer.Option(
-            "--l2", help="L2 prior on the ratings; finite ratings always (bt, gpm)."
+            "--l2",
+            help="L2 prior precision: on the ratings (bt), which keeps them "
+            "finite, or on the embedding (gpm).",
         ),
     ] = None,
     max_iter: Annotated[

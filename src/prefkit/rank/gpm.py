@@ -14,6 +14,7 @@ the predicted log-odds carried by the cyclic term is reported.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from prefkit.data.schema import validate_comparisons
-from prefkit.errors import PrefkitError
+from prefkit.errors import ConvergenceWarning, PrefkitError
 from prefkit.rank.aggregate import Aggregated, aggregate
 from prefkit.rank.bradley_terry import check_convergence, fit_bt
-from prefkit.rank.graph import check_connected
+from prefkit.rank.graph import check_connected, check_separation
 from prefkit.rank.likelihood import _theta_block
 from prefkit.rank.ties import TIES, logistic_outcomes, sigmoid, softplus
 
@@ -257,7 +258,7 @@ def gpm_board(
 
     Intervals (``sandwich``) are for ``theta`` given the fitted embedding.
     """
-    from prefkit.rank.leaderboard import Estimate, LeaderboardError
+    from prefkit.rank.leaderboard import Estimate, LeaderboardError, bt_beats
 
     if ci == "bootstrap":
         raise LeaderboardError(
@@ -265,10 +266,21 @@ def gpm_board(
             "non-convex refit); use ci='sandwich' or ci='none'"
         )
     data = aggregate(comparisons, validate=False)
-    fit = fit_gpm(data, seed=seed, **opts)
+    # l2 shrinks the embedding only: theta has no prior to keep it finite
+    unbounded = check_separation(
+        *bt_beats(data, "half"),
+        data.models,
+        remedy="use model='bt' with l2 > 0 for finite, shrunk ratings",
+        strict=bool(opts.get("strict", False)),
+    )
+    with warnings.catch_warnings():
+        if unbounded:
+            # the separation warning already says why the fit cannot converge
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = fit_gpm(data, seed=seed, **opts)
     logits = fit.logits()
     cov = None
-    if ci == "sandwich":
+    if ci == "sandwich" and not unbounded:
         d = logits[data.i, data.j]
         out = logistic_outcomes(d, np.zeros_like(d))
         n_eff = data.counts @ _HALF
@@ -291,4 +303,5 @@ def gpm_board(
         n_iter=fit.n_iter_,
         cov=cov,
         extras={"cyclic_share": fit.cyclic_share},
+        unbounded=unbounded,
     )
