@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from prefkit.judge.parsing import entropy_bits, find_label, parse_reply
+from prefkit.judge.parsing import (
+    MIN_LABEL_MASS,
+    entropy_bits,
+    find_label,
+    parse_reply,
+)
 from prefkit.judge.types import Completion
 
 ABC = ("A", "B", "C")
@@ -127,3 +132,33 @@ def test_entropy_bits_hand_computed() -> None:
         -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
     )
     assert math.isnan(entropy_bits([0, 0]))
+
+
+def test_constrained_verdict_reads_the_first_token_over_the_labels() -> None:
+    """A local reply that wanders off still has a verdict in its first logits."""
+    tops = [{"[": math.log(0.5), "A": math.log(0.3), " B": math.log(0.1)}]
+    completion = Completion("[Question]", ["[", "Question", "]"], tops)
+    strict = parse_reply(completion, ("A", "B", "C"), evidence=False)
+    assert strict.label is None
+    parsed = parse_reply(completion, ("A", "B", "C"), evidence=False, constrained=True)
+    assert parsed.label == "A"
+    assert parsed.probs is not None
+    np.testing.assert_allclose(parsed.probs, [0.75, 0.25, 0.0])
+
+
+def test_constrained_verdict_refuses_when_labels_hold_little_mass() -> None:
+    """Below MIN_LABEL_MASS on the labels the reply is a failure, not a verdict."""
+    low = MIN_LABEL_MASS / 2
+    tops = [{"The": math.log(1 - low), "A": math.log(low)}]
+    completion = Completion("The answer", ["The", " answer"], tops)
+    parsed = parse_reply(completion, ("A", "B", "C"), evidence=False, constrained=True)
+    assert parsed.label is None
+    assert parsed.error is not None
+    assert "hold only 0.025" in parsed.error
+
+
+def test_constrained_verdict_needs_log_probabilities() -> None:
+    """Without log-probabilities a constrained reply cannot give a verdict."""
+    parsed = parse_reply(Completion("A"), ("A", "B"), evidence=False, constrained=True)
+    assert parsed.label is None
+    assert parsed.error == "parse failure: no log-probabilities"

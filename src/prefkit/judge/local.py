@@ -57,6 +57,9 @@ class LocalBackend:
     name = "local"
     #: one model, one call at a time (llama.cpp is not thread-safe)
     max_concurrency: int | None = 1
+    #: verdicts come from the first token's distribution over the labels (a
+    #: 135M model rarely writes a bare label, but its logits still rank them)
+    constrained_verdicts = True
 
     def __init__(self, runtime: str = "auto") -> None:
         self.runtime = _resolve_runtime(runtime)

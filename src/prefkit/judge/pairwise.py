@@ -193,8 +193,14 @@ def _orders(n: int, dual_order: bool, seed: int) -> list[NDArray[np.bool_]]:
     return [np.random.default_rng(seed).random(n) < 0.5]
 
 
-def _sample_of(completion: Any, scale: Scale, evidence: bool, swapped: bool) -> Sample:
-    parsed = parse_reply(completion, scale.labels, evidence)
+def _sample_of(
+    completion: Any,
+    scale: Scale,
+    evidence: bool,
+    swapped: bool,
+    constrained: bool = False,
+) -> Sample:
+    parsed = parse_reply(completion, scale.labels, evidence, constrained)
     dist = parsed.distribution(scale.labels)
     if dist is None or parsed.label is None:
         return Sample(None, None, parsed.error)
@@ -243,6 +249,8 @@ def generative_samples(
                         sample=k,
                     )
                 )
+    # local models answer through their first token's label distribution
+    constrained = bool(getattr(backend, "constrained_verdicts", False))
     outcomes = run_requests(
         backend,
         requests,
@@ -264,7 +272,9 @@ def generative_samples(
                 if o.completion is None:
                     ks.append(Sample(None, None, attempts=o.failures))
                     continue
-                s = _sample_of(o.completion, scale, evidence, bool(swapped))
+                s = _sample_of(
+                    o.completion, scale, evidence, bool(swapped), constrained
+                )
                 ks.append(Sample(s.dist, s.verdict, s.failure, o.failures))
             per_row.append(ks)
         out.append(per_row)

@@ -166,10 +166,55 @@ def _split_two_digit(
     return mass
 
 
+#: Least probability the allowed labels must hold at the first token for a
+#: constrained verdict; below it the reply is a failure, not a verdict.
+MIN_LABEL_MASS = 0.05
+
+
+def constrained_verdict(completion: Completion, labels: Sequence[str]) -> Parsed:
+    """The verdict read from the first token's distribution over the labels.
+
+    For small local models (constrained decoding over the verdict tokens):
+    the label probabilities at the answer's first position are renormalised
+    over the allowed labels and the most probable label is the verdict,
+    whatever text greedy decoding went on to write. When the labels hold
+    less than ``MIN_LABEL_MASS`` of that position's probability (or no
+    log-probabilities came back) the reply is a failure, never a verdict.
+    """
+    if not completion.top_logprobs:
+        return Parsed(label=None, error="parse failure: no log-probabilities")
+    mass = np.zeros(len(labels))
+    index = {label.lower(): k for k, label in enumerate(labels)}
+    for token, logprob in completion.top_logprobs[0].items():
+        core = token.strip(_DECOR).lower()
+        if core in index:
+            mass[index[core]] += math.exp(logprob)
+    if mass.sum() < MIN_LABEL_MASS:
+        return Parsed(
+            label=None,
+            error=(
+                f"parse failure: the labels {', '.join(labels)} hold only "
+                f"{mass.sum():.3f} of the first token's probability "
+                f"(reply {completion.text[:40]!r})"
+            ),
+        )
+    probs = mass / mass.sum()
+    return Parsed(label=list(labels)[int(np.argmax(probs))], probs=probs)
+
+
 def parse_reply(
-    completion: Completion, labels: Sequence[str], evidence: bool
+    completion: Completion,
+    labels: Sequence[str],
+    evidence: bool,
+    constrained: bool = False,
 ) -> Parsed:
-    """Parse a reply strictly and read label probabilities where available."""
+    """Parse a reply strictly and read label probabilities where available.
+
+    ``constrained=True`` (direct replies only) reads the verdict from the
+    first token's label distribution (:func:`constrained_verdict`).
+    """
+    if constrained and not evidence:
+        return constrained_verdict(completion, labels)
     found = find_label(completion.text, labels, evidence)
     if isinstance(found, str):
         return Parsed(label=None, error=f"parse failure: {found}")

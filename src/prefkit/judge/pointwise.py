@@ -179,6 +179,10 @@ def grade(
         what="grading",
     )
     levels = np.array([float(g) for g in labels])
+    # one-token labels can be read from a local model's first-token logits
+    constrained = bool(getattr(backend, "constrained_verdicts", False)) and all(
+        len(g) == 1 for g in labels
+    )
     scores, dists, uncs, fails = [], [], [], []
     for i in range(len(cands)):
         got, why = [], []
@@ -186,7 +190,7 @@ def grade(
             why += list(o.failures)
             if o.completion is None:
                 continue
-            parsed = parse_reply(o.completion, labels, use_evidence)
+            parsed = parse_reply(o.completion, labels, use_evidence, constrained)
             dist = parsed.distribution(labels)
             if dist is None:
                 why.append(str(parsed.error))
