@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 #: How many problems one :class:`PrefkitDataError` lists before summarising.
 MAX_PROBLEMS = 20
 
@@ -46,7 +48,13 @@ class Problem:
 
 
 def _shorten(value: object, limit: int = 60) -> str:
-    """Repr of a received value, cut to ``limit`` characters."""
+    """Repr of a received value, cut to ``limit`` characters.
+
+    NumPy scalars are shown as the Python value they hold (``inf``, not
+    ``np.float64(inf)``).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

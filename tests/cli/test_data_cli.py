@@ -244,3 +244,97 @@ def test_convert_comparisons_to_trl_drops_ties(tmp_path, shared_data):
         better = "output_1" if record["preference"] < 1.5 else "output_2"
         assert rows[k]["chosen"] == record[better]
         assert rows[k]["prompt"] == record["instruction"]
+
+
+def _unjudged_file(tmp_path):
+    """Three verdicts with texts: one a, one tie, one unparsable."""
+    rows = [
+        {"winner": "a", "unparsable": False},
+        {"winner": "tie", "unparsable": False},
+        {"winner": None, "unparsable": True},
+    ]
+    path = tmp_path / "verdicts.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "prompt": "p",
+                    "model_a": "x",
+                    "model_b": "y",
+                    "response_a": "ra",
+                    "response_b": "rb",
+                    **row,
+                }
+            )
+            + "\n"
+            for row in rows
+        )
+    )
+    return path
+
+
+def test_convert_trl_says_what_it_left_out(tmp_path):
+    """convert --to trl reports the ties and unjudged rows it drops, in JSON too."""
+    path = _unjudged_file(tmp_path)
+    result = _run("convert", str(path), "--to", "trl", "-o", str(tmp_path / "t.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: " + str(path) + ": left out 2 of 3 rows (1 tie, 1 without a verdict)"
+    ) in result.stderr
+    out = tmp_path / "t2.jsonl"
+    result = _run("convert", str(path), "--to", "trl", "-o", str(out), "--json")
+    info = json.loads(result.stdout)
+    assert info["rows"] == 1
+    assert info["dropped"] == {"n": 2, "reason": "1 tie, 1 without a verdict"}
+
+
+@pytest.mark.parametrize("to", ["jsonl", "csv", "parquet"])
+def test_converted_unparsable_verdicts_validate_and_rank(tmp_path, to):
+    """prefkit reads its own output back, and rank says how many rows it drops."""
+    out = tmp_path / f"c.{to}"
+    result = _run("convert", str(_unjudged_file(tmp_path)), "--to", to, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    result = _run("validate", str(out))
+    assert result.stdout.startswith("ok: 3 rows"), result.output
+
+
+def test_rank_drops_unjudged_rows_with_one_warning_line(tmp_path):
+    """rank on a file with an unparsable verdict warns once, cleanly, and ranks."""
+    path = tmp_path / "v.jsonl"
+    lines = [
+        {"model_a": "x", "model_b": "y", "winner": "a"},
+        {"model_a": "y", "model_b": "x", "winner": "a"},
+        {"model_a": "x", "model_b": "y", "winner": None, "unparsable": True},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    result = _run("rank", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {path}: dropped 1 of 3 rows without a winner (1 flagged unparsable)"
+    ) in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["hh", "trl"])
+def test_info_forced_format_without_its_fields_is_one_line(tmp_path, fmt):
+    """info --format hh/trl on comparisons is one clean error line, no traceback."""
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"model_a": "x", "model_b": "y", "winner": "a"}\n')
+    result = _run("info", str(path), "--format", fmt)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"error: {path}: ")
+    assert f"missing field for format '{fmt}'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_validate_kind_help_matches_accepted_kinds(tmp_path):
+    """validate's help lists only the kinds --kind accepts; 'table' is refused."""
+    boxed = _run("validate", "--help").stdout
+    help_text = " ".join(boxed.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())
+    assert "comparisons, rankings, ratings, pairs, candidates, prompts." in help_text
+    assert "prompts, table" not in help_text
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"model_a": "x", "model_b": "y", "winner": "a"}\n')
+    result = _run("validate", str(path), "--kind", "table")
+    assert result.exit_code == 2
+    assert "unknown kind 'table'" in result.stderr

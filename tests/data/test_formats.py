@@ -267,3 +267,52 @@ def test_candidates_from_alpaca_outputs_share_prompt_ids(tmp_path):
     ]
     df = load_candidates(_write(tmp_path, rows, "outputs.json"))
     assert df["prompt_id"].nunique() == 1 and df["model"].tolist() == ["m1", "m2"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "fields"), [("hh", "chosen, rejected"), ("trl", "prompt, chosen, rejected")]
+)
+def test_forced_format_names_its_missing_fields(tmp_path, fmt, fields):
+    """A forced format on a file without its fields names them and the format."""
+    path = tmp_path / "votes.jsonl"
+    path.write_text('{"model_x": "a", "model_y": "b", "winner": "left"}\n')
+    with pytest.raises(
+        PrefkitDataError, match=rf"missing field for format '{fmt}': {fields}"
+    ):
+        load(path, fmt)
+
+
+def test_converter_key_error_becomes_data_error():
+    """A converter reaching for an absent field gives a clean error, not KeyError."""
+    from prefkit.data.formats import FORMATS, Format, register
+
+    register(
+        Format(
+            name="_needs_score",
+            kind="ratings",
+            description="test format",
+            detect=lambda fields: False,
+            convert=lambda raw: raw["score"],
+        )
+    )
+    raw = pd.DataFrame({"model": ["x"]})
+    try:
+        with pytest.raises(
+            PrefkitDataError,
+            match=r"<table>: score: missing field for format '_needs_score'",
+        ):
+            convert(raw, "_needs_score")
+    finally:
+        del FORMATS["_needs_score"]
+
+
+def test_near_comparisons_names_missing_column(tmp_path):
+    """A CSV with model_a and winner but no model_b names model_b."""
+    path = tmp_path / "nob.csv"
+    path.write_text("model_a,winner\nx,a\n")
+    with pytest.raises(PrefkitDataError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: model_b: missing column of a comparisons table "
+        "(columns present: model_a, winner)"
+    )

@@ -9,10 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prefkit.data import iter_jsonl, load, read_table, write_table
+from prefkit.data import (
+    iter_jsonl,
+    judged_only,
+    load,
+    read_table,
+    validate_comparisons,
+    write_table,
+)
 from prefkit.data.io import read_jsonl
 from prefkit.data.schema import LINES_ATTR
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import DroppedRowsWarning, PrefkitDataError
 
 TABLE = pd.DataFrame(
     {
@@ -126,3 +133,46 @@ def test_csv_reports_header_offset(tmp_path):
     path.write_text("model_a,model_b,winner\nx,y,a\nx,y,draw\n")
     with pytest.raises(PrefkitDataError, match=r"t.csv:3: winner"):
         load(path)
+
+
+UNPARSABLE = pd.DataFrame(
+    {
+        "model_a": ["x", "x", "y"],
+        "model_b": ["y", "y", "x"],
+        "winner": ["a", None, "tie"],
+        "unparsable": [False, True, False],
+        "swapped": [True, None, False],
+    }
+)
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv", "parquet"])
+def test_round_trip_keeps_unparsable_rows(tmp_path, suffix):
+    """A table with unparsable verdicts and unknown order reads back as written."""
+    table = validate_comparisons(UNPARSABLE)
+    back = load(write_table(table, tmp_path / f"u.{suffix}"))
+    assert back["winner"].isna().tolist() == [False, True, False]
+    assert back["unparsable"].tolist() == [False, True, False]
+    assert back["swapped"].isna().tolist() == [False, True, False]
+    with pytest.warns(DroppedRowsWarning, match="dropped 1 of 3 rows"):
+        assert judged_only(back)["winner"].tolist() == ["a", "tie"]
+
+
+def test_csv_keeps_na_and_null_as_model_names(tmp_path):
+    """Only an empty CSV cell is missing; NA and null are model names."""
+    path = tmp_path / "na.csv"
+    path.write_text("model_a,model_b,winner,weight\nNA,null,a,\nnull,NA,b,2\n")
+    table = load(path)
+    assert table["model_a"].tolist() == ["NA", "null"]
+    assert table["weight"].tolist() == [1.0, 2.0]
+
+
+def test_truncated_json_line_wording(tmp_path):
+    """A control character inside a string is reported without a doubled 'at'."""
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"model_a":"x"}\n{"model_a":"x\n')
+    with pytest.raises(
+        PrefkitDataError,
+        match=r"cut.jsonl:2: -: not valid JSON \(Invalid control character at column",
+    ):
+        read_jsonl(path)

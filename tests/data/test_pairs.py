@@ -14,7 +14,7 @@ from prefkit.data.dialogue import (
     split_message_pair,
     split_text_pair,
 )
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import DroppedRowsWarning, PrefkitDataError
 from tests.conftest import need
 
 CHOSEN = "\n\nHuman: Hi\n\nAssistant: Hello!\n\nHuman: Joke?\n\nAssistant: Why not."
@@ -83,7 +83,9 @@ def test_comparisons_to_pairs_orients_by_winner():
             "winner": ["a", "b", "tie"],
         }
     )
-    pairs = comparisons_to_pairs(df)
+    with pytest.warns(DroppedRowsWarning, match=r"left out 1 of 3 rows \(1 tie\)"):
+        pairs = comparisons_to_pairs(df)
+    assert pairs.attrs["prefkit_dropped"] == {"lines": [3], "reason": "1 tie"}
     assert pairs["chosen"].tolist() == ["ra1", "rb2"]
     assert pairs["rejected"].tolist() == ["rb1", "ra2"]
     assert pairs["model_chosen"].tolist() == ["x", "y"]

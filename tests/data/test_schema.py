@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from prefkit.data import (
+    judged_only,
     validate,
     validate_candidates,
     validate_comparisons,
@@ -16,7 +19,7 @@ from prefkit.data import (
     validate_ratings,
 )
 from prefkit.data.schema import LINES_ATTR, SOURCE_ATTR, guess_kind
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import DroppedRowsWarning, PrefkitDataError
 
 
 def _cmp(**extra) -> pd.DataFrame:
@@ -187,3 +190,74 @@ def test_unparsable_rows_may_lack_a_winner():
     assert validate_comparisons(df)["winner"].isna().tolist() == [False, True]
     with pytest.raises(PrefkitDataError, match="<table>:2: winner: missing value"):
         validate_comparisons(df.assign(unparsable=[False, False]))
+
+
+def test_optional_columns_may_be_missing_on_some_rows():
+    """weight, swapped and p_a present on one row only leave the others valid."""
+    t = pd.DataFrame(
+        {
+            "model_a": ["x", "x"],
+            "model_b": ["y", "y"],
+            "winner": ["a", "b"],
+            "weight": [np.nan, 2.0],
+            "swapped": [np.nan, True],
+            "p_a": [None, 0.3],
+        }
+    )
+    out = validate_comparisons(t)
+    assert out["weight"].tolist() == [1.0, 2.0]
+    assert str(out["swapped"].dtype) == "boolean"
+    assert out["swapped"].isna().tolist() == [True, False]
+    assert np.isnan(out["p_a"].iloc[0]) and out["p_a"].iloc[1] == 0.3
+
+
+def test_swapped_rejects_text():
+    """A swapped value that is neither boolean nor missing is named."""
+    t = pd.DataFrame(
+        {"model_a": ["x"], "model_b": ["y"], "winner": ["a"], "swapped": ["yes"]}
+    )
+    with pytest.raises(PrefkitDataError, match=r"swapped: not a boolean \(got 'yes'"):
+        validate_comparisons(t)
+
+
+def test_infinite_p_a_shows_plain_value():
+    """A numpy inf is shown as plain inf, not as a numpy repr."""
+    t = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["a"]})
+    t["p_a"] = np.inf
+    with pytest.raises(PrefkitDataError, match=r"p_a: not finite \(got inf; exp"):
+        validate_comparisons(t)
+
+
+def test_missing_model_names_what_is_expected():
+    """A missing required text says what was expected."""
+    t = pd.DataFrame({"model_a": ["x", None], "model_b": ["y", "y"], "winner": "a"})
+    with pytest.raises(
+        PrefkitDataError, match=r":2: model_a: missing value .*expected"
+    ):
+        validate_comparisons(t)
+
+
+def test_judged_only_drops_rows_without_winner_and_warns():
+    """Rows without a verdict are dropped, counted, and their lines follow."""
+    t = pd.DataFrame(
+        {
+            "model_a": ["x", "x", "x"],
+            "model_b": ["y", "y", "y"],
+            "winner": ["a", None, "tie"],
+            "unparsable": [False, True, False],
+        }
+    )
+    t.attrs[SOURCE_ATTR] = "v.jsonl"
+    t.attrs[LINES_ATTR] = np.array([3, 4, 5])
+    with pytest.warns(DroppedRowsWarning, match=r"v.jsonl: dropped 1 of 3 rows"):
+        kept = judged_only(t)
+    assert kept["winner"].tolist() == ["a", "tie"]
+    assert kept.attrs[LINES_ATTR].tolist() == [3, 5]
+
+
+def test_judged_only_keeps_a_fully_judged_table():
+    """A table where every row has a winner comes back unchanged, silently."""
+    t = pd.DataFrame({"model_a": ["x"], "model_b": ["y"], "winner": ["a"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert judged_only(t) is t

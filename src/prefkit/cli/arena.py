@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from prefkit.cli.common import (
+    CliError,
     JsonOption,
     clean_errors,
     console,
@@ -22,8 +26,28 @@ DbOption = Annotated[
     Path, typer.Option("--db", help="The arena's SQLite file (created if absent).")
 ]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _database_errors(func: F) -> F:
+    """Turn SQLite's errors on the ``--db`` file into one line naming the file."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            db = kwargs.get("db", args[0] if args else "?")
+            raise CliError(
+                f"--db {db}: not a readable arena database ({exc}); "
+                "give the SQLite file `prefkit arena serve` made"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
 
 @clean_errors
+@_database_errors
 def serve(
     db: DbOption,
     candidates: Annotated[
@@ -98,6 +122,7 @@ def serve(
 
 
 @clean_errors
+@_database_errors
 def export(
     db: DbOption,
     out: Annotated[
@@ -125,6 +150,7 @@ def export(
 
 
 @clean_errors
+@_database_errors
 def board(db: DbOption, as_json: JsonOption = False) -> None:
     """Show the leaderboard from the votes so far, beside the judges'.
 
@@ -148,8 +174,6 @@ def board(db: DbOption, as_json: JsonOption = False) -> None:
 
 
 def _must_exist(db: Path) -> None:
-    from prefkit.cli.common import CliError
-
     if not db.is_file():
         raise CliError(f"--db {db}: no such file; start `prefkit arena serve` first")
 

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -14,14 +14,50 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from prefkit.errors import PrefkitError
+from prefkit.errors import PrefkitError, PrefkitWarning
 
-console = Console()
-err_console = Console(stderr=True)
+#: Width of the console when output goes to a file or a pipe: wide enough
+#: that no table cell is cut (a terminal keeps its own width).
+PIPE_WIDTH = 10_000
+
+
+def _console(stderr: bool = False) -> Console:
+    """A rich console that cuts nothing when its stream is not a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a Python warning as one line: ``warning: <message>``.
+
+    Stands in for :func:`warnings.showwarning`: no source path, no code line.
+    Warnings of prefkit's own classes need no class name; others keep it.
+    """
+    text = str(message)
+    if not issubclass(category, PrefkitWarning):
+        text = f"{category.__name__}: {text}"
+    stream = file if file is not None else sys.stderr
+    stream.write(f"warning: {text}\n")
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random step.")]
 
 
@@ -32,7 +68,9 @@ class CliError(PrefkitError):
 def fail(message: str, code: int = 2) -> None:
     """Print ``message`` as a clean error (one line per problem) and exit."""
     for line in str(message).splitlines() or ["error"]:
-        err_console.print(f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True
+        )
     raise typer.Exit(code)
 
 
@@ -75,14 +113,21 @@ def to_jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Write ``value`` as indented JSON to standard output."""
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(
+        json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n"
+    )
 
 
-def print_frame(df: pd.DataFrame, title: str | None = None, floatfmt: str = "{:.3f}") -> None:
+def print_frame(
+    df: pd.DataFrame, title: str | None = None, floatfmt: str = "{:.3f}"
+) -> None:
     """Show a DataFrame as a rich table."""
     table = Table(title=title, show_lines=False)
     for col in df.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left")
+        table.add_column(
+            str(col),
+            justify="right" if pd.api.types.is_numeric_dtype(df[col]) else "left",
+        )
     for row in df.itertuples(index=False, name=None):
         cells = []
         for v in row:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
@@ -19,7 +20,12 @@ from prefkit.cli.common import (
 from prefkit.data.builtin import builtin_path
 from prefkit.data.formats import FORMATS, _load_builtin_formats, get_format, load
 from prefkit.data.io import FILE_FORMATS, file_format, write_table
-from prefkit.data.pairs import TRL_STYLES, comparisons_to_pairs, write_trl
+from prefkit.data.pairs import (
+    DROPPED_ATTR,
+    TRL_STYLES,
+    comparisons_to_pairs,
+    write_trl,
+)
 from prefkit.data.schema import DATA_KINDS
 from prefkit.data.summary import summarize
 from prefkit.errors import PrefkitDataError, PrefkitWarning
@@ -31,6 +37,7 @@ FormatOption = Annotated[
     ),
 ]
 TARGETS = ("trl", *FILE_FORMATS)
+T = TypeVar("T")
 
 
 def _say(text: str) -> None:
@@ -38,11 +45,20 @@ def _say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True, markup=False)
 
 
+#: The kinds ``validate --kind`` checks (a plain ``table`` has no contract).
+VALIDATE_KINDS = tuple(k for k in DATA_KINDS if k != "table")
+
+
 def _load(path: Path, format: str) -> pd.DataFrame:
     """:func:`load`, with prefkit's warnings shown as one clean line each."""
+    return _with_warnings(load, path, format)
+
+
+def _with_warnings(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)``, with prefkit's warnings shown as one clean line each."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PrefkitWarning)
-        table = load(path, format)
+        result = func(*args)
     for warning in caught:
         if issubclass(warning.category, PrefkitWarning):
             err_console.print(
@@ -54,7 +70,7 @@ def _load(path: Path, format: str) -> pd.DataFrame:
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
-    return table
+    return result
 
 
 def _show_info(info: dict[str, Any], path: str) -> None:
@@ -118,7 +134,8 @@ def validate(
     kind: Annotated[
         str | None,
         typer.Option(
-            "--kind", help=f"Check as this prefkit table: {', '.join(DATA_KINDS)}."
+            "--kind",
+            help=f"Check as this prefkit table: {', '.join(VALIDATE_KINDS)}.",
         ),
     ] = None,
     format: FormatOption = "auto",
@@ -131,13 +148,12 @@ def validate(
     Example: prefkit validate battles.jsonl --kind comparisons
     """
     if kind is not None:
-        if kind not in DATA_KINDS or kind == "table":
+        if kind not in VALIDATE_KINDS:
             raise PrefkitDataError.single(
                 "--kind",
                 None,
                 "kind",
-                f"unknown kind {kind!r}; expected one of "
-                + ", ".join(k for k in DATA_KINDS if k != "table"),
+                f"unknown kind {kind!r}; expected one of " + ", ".join(VALIDATE_KINDS),
             )
         if format != "auto":
             raise PrefkitDataError.single(
@@ -237,7 +253,7 @@ def convert(
     source_format = table.attrs.get("prefkit_format", kind)
     if to == "trl":
         if kind == "comparisons":
-            table = comparisons_to_pairs(table)
+            table = _with_warnings(comparisons_to_pairs, table)
         elif kind != "pairs":
             raise PrefkitDataError.single(
                 str(file),
@@ -266,6 +282,9 @@ def convert(
         "rows": len(table),
         "output": str(output),
     }
+    dropped = table.attrs.get(DROPPED_ATTR)
+    if dropped:
+        result["dropped"] = {"n": len(dropped["lines"]), "reason": dropped["reason"]}
     if json:
         print_json(result)
     else:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
 
 import typer
 
-from prefkit.cli.common import fail
+from prefkit.cli.common import fail, show_warning
 from prefkit.errors import PrefkitError
 
 app = typer.Typer(
     name="prefkit",
-    help="Human-preference data for ML: leaderboards, judges, audits, reward models, DPO.",
+    help=(
+        "Human-preference data for ML: leaderboards, judges, audits, "
+        "reward models, DPO."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -41,9 +45,13 @@ for _name in COMMAND_MODULES:
 
 @app.callback()
 def _root(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log progress details to stderr."
+    ),
 ) -> None:
-    """prefkit: turn comparisons into leaderboards with honest CIs, audit judges, train on preferences."""
+    """prefkit: leaderboards with honest CIs, judge audits, preference training."""
+    # a warning is one clean line on stderr, not a path and a code line
+    warnings.showwarning = show_warning
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -95,7 +95,9 @@ def _check_str(col: pd.Series, name: str, required: bool, out: Collector) -> Non
     missing = _is_missing(col)
     if required and missing.any():
         idx = np.flatnonzero(missing)
-        out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
+        out.add_rows(
+            idx, name, values[idx], lambda v: got_expected("missing value", v, "text")
+        )
     if isinstance(col.dtype, pd.CategoricalDtype):
         values = np.asarray(col.astype(object).to_numpy(), dtype=object)
     if col.dtype == object or isinstance(col.dtype, pd.CategoricalDtype):
@@ -140,7 +142,12 @@ def _check_float(
     nan = np.isnan(arr) & ~not_number
     if required:
         idx = np.flatnonzero(nan)
-        out.add_rows(idx, name, values[idx], lambda v: f"missing value (got {v!r})")
+        out.add_rows(
+            idx,
+            name,
+            values[idx],
+            lambda v: got_expected("missing value", v, "a number"),
+        )
     inf = np.flatnonzero(np.isinf(arr))
     out.add_rows(
         inf, name, arr[inf], lambda v: got_expected("not finite", v, "a finite number")
@@ -162,11 +169,11 @@ def _check_float(
 
 
 def _check_bool(col: pd.Series, name: str, out: Collector) -> pd.Series:
+    """Booleans; a missing value (None, NaN, NA) stays missing (unknown)."""
     values = col.to_numpy(dtype=object)
-    ok = np.fromiter(
-        (isinstance(v, (bool, np.bool_)) or v is None or v is pd.NA for v in values),
-        bool,
-        len(values),
+    missing = _is_missing(col)
+    ok = missing | np.fromiter(
+        (isinstance(v, (bool, np.bool_)) for v in values), bool, len(values)
     )
     if col.dtype == bool or str(col.dtype) == "boolean":
         ok[:] = True
@@ -177,9 +184,17 @@ def _check_bool(col: pd.Series, name: str, out: Collector) -> pd.Series:
         values[bad],
         lambda v: got_expected("not a boolean", v, "true or false"),
     )
-    if col.isna().any():
-        return col.astype("boolean") if ok.all() else col
-    return col.astype(bool) if ok.all() else col
+    if not ok.all():
+        return col
+    if missing.any():
+        return pd.Series(
+            pd.array(
+                [None if m else bool(v) for v, m in zip(values, missing, strict=True)],
+                dtype="boolean",
+            ),
+            index=col.index,
+        )
+    return col.astype(bool)
 
 
 def _check_outcome(

@@ -187,7 +187,9 @@ def _parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     except UnicodeDecodeError as exc:
         return None, f"not valid UTF-8 (byte {exc.start} of the line)"
     except json.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+        # some messages of the json module end in "at" already
+        what = exc.msg.removesuffix(" at")
+        return None, f"not valid JSON ({what} at column {exc.colno})"
     except RecursionError:
         return None, "JSON nested too deeply"
     if not isinstance(value, dict):
@@ -291,13 +293,20 @@ def _batch(
 
 
 def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV file; row ``i`` is reported as line ``i + 2`` (after the header)."""
+    """Read a CSV file; row ``i`` is reported as line ``i + 2`` (after the header).
+
+    Only an empty cell is a missing value; text such as ``NA`` or ``null``
+    stays text.
+    """
     p = Path(path)
     raw = _read_bytes(p)
     if not raw.strip():
         raise PrefkitDataError.single(str(p), None, "-", "empty file (no records)")
     try:
-        df = pd.read_csv(io.BytesIO(raw), encoding="utf-8", keep_default_na=True)
+        # only an empty cell is missing: a model may be called "NA" or "null"
+        df = pd.read_csv(
+            io.BytesIO(raw), encoding="utf-8", keep_default_na=False, na_values=[""]
+        )
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PrefkitDataError.single(str(p), line, "-", "not valid UTF-8") from None

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from prefkit.data.inputs import MESSAGE_COLUMNS, validate_pairs
 from prefkit.data.io import write_table
 from prefkit.data.schema import LINES_ATTR, SOURCE_ATTR, validate_comparisons
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import DroppedRowsWarning, PrefkitDataError
 
 logger = logging.getLogger("prefkit.data")
+
+#: ``df.attrs`` key listing the source lines left out, and why.
+DROPPED_ATTR = "prefkit_dropped"
 
 TrlStyle = Literal["auto", "standard", "conversational"]
 TRL_STYLES: tuple[TrlStyle, ...] = ("auto", "standard", "conversational")
@@ -31,8 +36,9 @@ TRL_STYLES: tuple[TrlStyle, ...] = ("auto", "standard", "conversational")
 def comparisons_to_pairs(df: pd.DataFrame) -> pd.DataFrame:
     """Decided comparisons with responses as prompt / chosen / rejected.
 
-    Ties and rows without a verdict carry no preference and are left out
-    (their count is logged).
+    Ties and rows without a verdict carry no preference and are left out:
+    a :class:`~prefkit.errors.DroppedRowsWarning` says how many and why, and
+    ``attrs["prefkit_dropped"]`` lists their lines and the reason.
 
     Parameters
     ----------
@@ -61,9 +67,14 @@ def comparisons_to_pairs(df: pd.DataFrame) -> pd.DataFrame:
     decided = winner.isin(["a", "b"]).to_numpy()
     a_won = (winner == "a").to_numpy()[decided]
     kept = table[decided]
-    skipped = int((~decided).sum())
-    if skipped:
-        logger.info("%s: %d ties or unjudged rows left out of pairs", source, skipped)
+    reason = _dropped_reason(winner)
+    if reason:
+        warnings.warn(
+            f"{source}: left out {int((~decided).sum())} of {len(table)} rows "
+            f"({reason}): no preference to learn from",
+            DroppedRowsWarning,
+            stacklevel=2,
+        )
     pairs = pd.DataFrame(
         {
             "prompt": kept["prompt"].to_numpy(dtype=object),
@@ -79,7 +90,33 @@ def comparisons_to_pairs(df: pd.DataFrame) -> pd.DataFrame:
     lines = table.attrs.get(LINES_ATTR)
     if lines is not None and len(lines) == len(table):
         pairs.attrs[LINES_ATTR] = pd.Series(lines).to_numpy()[decided]
+    if reason:
+        all_lines = _lines_of(table)
+        pairs.attrs[DROPPED_ATTR] = {
+            "lines": all_lines[~decided].tolist(),
+            "reason": reason,
+        }
     return validate_pairs(pairs)
+
+
+def _dropped_reason(winner: pd.Series) -> str:
+    """``"N ties, M without a verdict"`` for the rows pairs leave out ("" if none)."""
+    n_ties = int((winner == "tie").sum())
+    n_unjudged = int(winner.isna().sum())
+    parts = []
+    if n_ties:
+        parts.append(f"{n_ties} tie" + ("s" if n_ties > 1 else ""))
+    if n_unjudged:
+        parts.append(f"{n_unjudged} without a verdict")
+    return ", ".join(parts)
+
+
+def _lines_of(table: pd.DataFrame) -> np.ndarray:
+    """The source line of each row (1-based positions if the reader kept none)."""
+    lines = table.attrs.get(LINES_ATTR)
+    if lines is None or len(lines) != len(table):
+        return np.arange(1, len(table) + 1)
+    return np.asarray(lines)
 
 
 def _has_messages(df: pd.DataFrame) -> bool:

@@ -22,6 +22,7 @@ canonical dtypes, or raises :class:`~prefkit.errors.PrefkitDataError`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -47,7 +48,7 @@ from prefkit.data.checks import (
     _source_of,
     duplicated_positions,
 )
-from prefkit.errors import MAX_PROBLEMS, got_expected
+from prefkit.errors import MAX_PROBLEMS, DroppedRowsWarning, got_expected
 
 __all__ = [
     "COMPARISONS",
@@ -65,6 +66,7 @@ __all__ = [
     "TableKind",
     "duplicated_positions",
     "guess_kind",
+    "judged_only",
     "validate",
     "validate_comparisons",
     "validate_rankings",
@@ -99,10 +101,10 @@ COMPARISONS: tuple[Column, ...] = (
     Column("response_a", "str", False, "response of model_a"),
     Column("response_b", "str", False, "response of model_b"),
     Column("winner", "outcome", True, "'a', 'b' or 'tie'"),
-    Column("p_a", "float", False, "probability that a wins, in [0, 1]"),
+    Column("p_a", "float", False, "probability that a wins, in [0, 1]; missing: none"),
     Column("judge", "str", False, "who gave the verdict (annotator or judge id)"),
-    Column("swapped", "bool", False, "True when B was shown first"),
-    Column("weight", "float", False, "non-negative sample weight"),
+    Column("swapped", "bool", False, "True when B was shown first; missing: unknown"),
+    Column("weight", "float", False, "non-negative sample weight; missing: 1.0"),
 )
 RANKINGS: tuple[Column, ...] = (
     Column("prompt_id", "str", True, "id of the prompt"),
@@ -153,7 +155,11 @@ def validate_comparisons(
     -------
     DataFrame
         A copy with ``winner`` as a categorical of ``a, b, tie``, ``p_a`` and
-        ``weight`` as floats and ``swapped`` as bool.
+        ``weight`` as floats and ``swapped`` as bool. Optional columns may
+        hold missing values on some rows: a missing ``weight`` is 1.0, a
+        missing ``p_a`` means no probability, and a missing ``swapped`` means
+        the display order is unknown (``swapped`` is then a nullable
+        ``boolean``).
 
     Raises
     ------
@@ -215,10 +221,66 @@ def validate_comparisons(
     if "p_a" in df.columns:
         result["p_a"] = _check_float(df["p_a"], "p_a", False, out, 0.0, 1.0)
     if "weight" in df.columns:
-        result["weight"] = _check_float(df["weight"], "weight", True, out, 0.0, None)
+        # a row without a weight counts once
+        weight = _check_float(df["weight"], "weight", False, out, 0.0, None)
+        result["weight"] = weight.fillna(1.0)
     if "swapped" in df.columns:
         result["swapped"] = _check_bool(df["swapped"], "swapped", out)
     return _finish(result, out)
+
+
+def judged_only(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a comparisons table that carry a verdict.
+
+    Rows whose ``winner`` is missing (pairs not judged yet, or judge answers
+    flagged ``unparsable``) are dropped and counted in a
+    :class:`~prefkit.errors.DroppedRowsWarning`; the file name and the line
+    numbers recorded by the reader follow the kept rows.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A comparisons table, validated or raw.
+
+    Returns
+    -------
+    DataFrame
+        ``df`` itself when every row has a verdict (or there is no ``winner``
+        column, which validation reports), else a copy of the judged rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"model_a": ["x", "x"], "model_b": ["y", "y"],
+    ...                   "winner": ["a", None]})
+    >>> len(judged_only(t))
+    1
+    """
+    if "winner" not in df.columns:
+        return df
+    keep = ~_is_missing(df["winner"])
+    n_dropped = int((~keep).sum())
+    if n_dropped == 0:
+        return df
+    src = str(df.attrs.get(SOURCE_ATTR, "<table>"))
+    unparsable = 0
+    if "unparsable" in df.columns:
+        flags = df["unparsable"].to_numpy(dtype=object)[~keep]
+        unparsable = sum(v is True or v is np.True_ for v in flags)
+    why = f"{unparsable} flagged unparsable" if unparsable else "not judged"
+    if 0 < unparsable < n_dropped:
+        why += f", {n_dropped - unparsable} not judged"
+    warnings.warn(
+        f"{src}: dropped {n_dropped} of {len(df)} rows without a winner ({why})",
+        DroppedRowsWarning,
+        stacklevel=2,
+    )
+    result = df[keep].copy()
+    result.attrs = dict(df.attrs)
+    lines = df.attrs.get(LINES_ATTR)
+    if lines is not None and len(lines) == len(df):
+        result.attrs[LINES_ATTR] = np.asarray(lines)[keep]
+    return result
 
 
 def validate_rankings(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from prefkit.data.schema import validate_comparisons, validate_rankings
+from prefkit.data.schema import judged_only, validate_comparisons, validate_rankings
 from prefkit.errors import ConvergenceWarning, PrefkitError
 from prefkit.rank.aggregate import Aggregated, aggregate
 from prefkit.rank.bradley_terry import BTFit, check_convergence, fit_bt
@@ -558,7 +558,7 @@ def leaderboard(
     if model == "pl" and "ranked" in comparisons.columns:
         comparisons = validate_rankings(comparisons)
     else:
-        comparisons = validate_comparisons(comparisons)
+        comparisons = validate_comparisons(judged_only(comparisons))
     est = _builders()[model](
         comparisons,
         ties=ties,

@@ -22,12 +22,13 @@ from prefkit.data.io import read_table
 from prefkit.data.schema import (
     DATA_KINDS,
     LINES_ATTR,
+    SCHEMAS,
     SOURCE_ATTR,
     DataKind,
     guess_kind,
     validate,
 )
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import PrefkitDataError, Problem
 
 logger = logging.getLogger("prefkit.data")
 
@@ -174,6 +175,7 @@ def convert(
     if format == "auto":
         found = detect_format(list(raw.columns), raw)
         if found is None:
+            _raise_if_near_table(raw, source)
             fields = ", ".join(map(str, raw.columns[:15]))
             raise PrefkitDataError.single(
                 source,
@@ -186,7 +188,7 @@ def convert(
         logger.info("%s: read as format %r (%s)", source, fmt.name, fmt.description)
     else:
         fmt = get_format(format)
-    table = fmt.convert(raw)
+    table = _run_converter(fmt, raw, source)
     table.attrs.setdefault(SOURCE_ATTR, source)
     keep_lines = LINES_ATTR not in table.attrs and LINES_ATTR in raw.attrs
     if keep_lines and len(raw) == len(table):
@@ -199,6 +201,51 @@ def convert(
     checked.attrs[KIND_ATTR] = fmt.kind
     checked.attrs[FORMAT_ATTR] = fmt.name
     return checked
+
+
+def _raise_if_near_table(raw: pd.DataFrame, source: str) -> None:
+    """Name the missing columns of a file that is almost one of prefkit's tables.
+
+    A file with all but one required column of a preference table (say
+    ``model_a`` and ``winner`` but no ``model_b``) was meant as that table.
+    """
+    fields = {str(c) for c in raw.columns}
+    present = ", ".join(map(str, raw.columns[:12])) or "none"
+    for kind, schema in SCHEMAS.items():
+        required = [c.name for c in schema if c.required]
+        hits = [c for c in required if c in fields]
+        missing = [c for c in required if c not in fields]
+        if missing and set(hits) - {"prompt_id"} and len(hits) >= len(required) - 1:
+            raise PrefkitDataError(
+                [
+                    Problem(
+                        source,
+                        None,
+                        name,
+                        f"missing column of a {kind} table "
+                        f"(columns present: {present})",
+                    )
+                    for name in missing
+                ]
+            )
+
+
+def _run_converter(fmt: Format, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``fmt.convert(raw)``, with a field the format needs but lacks reported."""
+    try:
+        return fmt.convert(raw)
+    except KeyError as exc:
+        field = str(exc.args[0]) if exc.args else "?"
+        if field in map(str, raw.columns):
+            raise
+        present = ", ".join(map(str, raw.columns[:12])) or "none"
+        raise PrefkitDataError.single(
+            source,
+            None,
+            field,
+            f"missing field for format {fmt.name!r} (fields present: {present}); "
+            "pass the format these fields are in, or omit --format to detect it",
+        ) from None
 
 
 def load(

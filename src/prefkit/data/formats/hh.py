@@ -29,6 +29,7 @@ from prefkit.data.formats._common import (
     has,
     is_missing,
     lines_of,
+    require_fields,
     text_id,
 )
 from prefkit.data.inputs import is_message_list
@@ -94,6 +95,7 @@ def _rows(raw: pd.DataFrame, out: Collector) -> dict[str, list[Any]]:
 
 def convert(raw: pd.DataFrame) -> pd.DataFrame:
     """HH (or implicit-prompt) records to a pairs table."""
+    require_fields(raw, "hh", "chosen", "rejected")
     out = collector(raw)
     parts = _rows(raw, out)
     out.raise_if_any()

@@ -16,7 +16,13 @@ import pandas as pd
 
 from prefkit.data.dialogue import render_messages
 from prefkit.data.formats import Format, register
-from prefkit.data.formats._common import collector, frame, has, lines_of
+from prefkit.data.formats._common import (
+    collector,
+    frame,
+    has,
+    lines_of,
+    require_fields,
+)
 from prefkit.data.inputs import is_message_list
 from prefkit.errors import got_expected
 
@@ -29,6 +35,7 @@ def _plain(value: Any) -> Any:
 
 def convert(raw: pd.DataFrame) -> pd.DataFrame:
     """TRL preference rows to a pairs table."""
+    require_fields(raw, "trl", *FIELDS)
     out = collector(raw)
     values = {f: [_plain(v) for v in raw[f].to_numpy(dtype=object)] for f in FIELDS}
     conversational = [is_message_list(p) for p in values["prompt"]]
