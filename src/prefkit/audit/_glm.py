@@ -46,6 +46,20 @@ def sigmoid(z: FloatArray) -> FloatArray:
     return np.exp(-np.logaddexp(0.0, -z))
 
 
+def _penalised_loglik(
+    X: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    beta: FloatArray,
+    lam: FloatArray,
+    m: FloatArray,
+) -> float:
+    """Weighted soft-label log-likelihood minus the ridge penalty."""
+    eta = X @ beta
+    loglik = np.dot(w, y * eta - np.logaddexp(0.0, eta))
+    return float(loglik - 0.5 * np.dot(lam, (beta - m) ** 2))
+
+
 def fit_logistic(
     X: FloatArray,
     y: FloatArray,
@@ -89,13 +103,24 @@ def fit_logistic(
     beta = m.copy()
     converged = False
     n_iter = 0
+    value = _penalised_loglik(X, y, w_, beta, lam, m)
     for n_iter in range(1, max_iter + 1):  # noqa: B007
         mu = sigmoid(X @ beta)
         grad = X.T @ (w_ * (y - mu)) - lam * (beta - m)
         hess = (X * (w_ * mu * (1 - mu))[:, None]).T @ X + np.diag(lam)
         step = np.linalg.solve(hess, grad)
-        beta = beta + step
-        if np.max(np.abs(step)) < tol:
+        # Damped Newton: halve the step until the objective rises, so a
+        # near-separable fit (a model that almost always wins) cannot
+        # overshoot and oscillate as the plain IRLS update does.
+        t = 1.0
+        while t > 1e-10:
+            new_value = _penalised_loglik(X, y, w_, beta + t * step, lam, m)
+            if new_value >= value - 1e-12 * abs(value):
+                break
+            t /= 2
+        beta = beta + t * step
+        value = new_value
+        if np.max(np.abs(t * step)) < tol:
             converged = True
             break
     if not converged:

@@ -11,6 +11,7 @@ at zero length difference and averaged over the instructions.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,14 +21,16 @@ from scipy import stats
 
 from prefkit.audit._glm import fit_logistic, sigmoid
 from prefkit.audit.prepare import lengths_of, preference_of
-from prefkit.errors import PrefkitDataError
+from prefkit.errors import ConvergenceWarning, PrefkitDataError
 
 logger = logging.getLogger("prefkit.audit")
 FloatArray = NDArray[Any]
 
-#: Ridge on the instruction difficulties of the joint fit (a N(0, 1) prior):
-#: keeps an instruction every model loses (or wins) finite.
-DIFFICULTY_RIDGE = 1.0
+#: Ridge on the instruction difficulties of the joint fit (a N(0, 10) prior):
+#: keeps an instruction every model loses (or wins) finite while shrinking
+#: the others little (a stronger prior moved LC win rates away from the
+#: official ones on the 31 AlpacaEval models with a published value).
+DIFFICULTY_RIDGE = 0.1
 
 
 def against_baseline(comparisons: pd.DataFrame, baseline: str) -> pd.DataFrame:
@@ -177,6 +180,14 @@ def instruction_difficulty(rows: pd.DataFrame, *, n_iter: int = 50) -> pd.Series
         grad = -np.bincount(i_codes, y - mu, len(prompts)) - DIFFICULTY_RIDGE * d
         hess = np.bincount(i_codes, v, len(prompts)) + DIFFICULTY_RIDGE
         d += grad / hess
+    if not np.isfinite(d).all():
+        warnings.warn(
+            "instruction difficulties diverged; they are left out (all zero); "
+            "pass difficulty= to lc_win_rate to supply them",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        d = np.zeros(len(prompts))
     d -= d.mean()
     return pd.Series(d, index=prompts, name="instruction_difficulty")
 
@@ -188,6 +199,7 @@ def lc_win_rate(
     alpha: float = 0.05,
     difficulty: pd.Series | None = None,
     length_pooling: float = 10.0,
+    difficulty_pooling: float = 100.0,
 ) -> pd.DataFrame:
     """AlpacaEval's length-controlled win rate of every model, in percent [Dubois24].
 
@@ -225,13 +237,20 @@ def lc_win_rate(
         baselines (the baseline's own concise/verbose variants, which are
         not public here) and keeps a model with extreme lengths (a gamed
         or constant output) from absorbing its quality into the slope.
+    difficulty_pooling : float, default=100.0
+        The same for the difficulty slope ``psi_m``, pulled towards the
+        median of all models; AlpacaEval's gamed-baseline rows share this
+        slope too.
 
     Returns
     -------
     DataFrame
         ``judge, model, lc_win_rate, lc_standard_error, lower, upper,
-        win_rate, length_coef, n_total, converged``, best first. Standard
-        errors come from the delta method on the sandwich covariance.
+        win_rate, length_coef, n_total, converged, note``, best first.
+        Standard errors come from the delta method on the sandwich
+        covariance. A fit that did not converge keeps its point value but
+        gets NaN errors and bounds, ``converged`` False and a ``note``,
+        with a :class:`~prefkit.errors.ConvergenceWarning`.
     """
     rows = against_baseline(comparisons, baseline)
     if "len_model" not in rows.columns:
@@ -253,14 +272,26 @@ def lc_win_rate(
     for judge, jrows in rows.groupby("judge", sort=True):
         d = _difficulty_for(jrows, difficulty)
         groups = list(jrows.groupby("model", sort=True))
-        free = [_lc_one(str(judge), str(m), g, d, z, 0.0, 0.0) for m, g in groups]
-        centre = float(np.median([r["length_coef"] for r in free]))
-        if length_pooling > 0 and len(groups) > 1:
+        no_pool = np.zeros(2)
+        pooling = np.array([length_pooling, difficulty_pooling])
+        pooled = bool(pooling.any()) and len(groups) > 1
+        with warnings.catch_warnings():
+            # The unpooled fits only give the centre when pooling follows.
+            if pooled:
+                warnings.simplefilter("ignore", ConvergenceWarning)
             free = [
-                _lc_one(str(judge), str(m), g, d, z, length_pooling, centre)
+                _lc_one(str(judge), str(m), g, d, z, no_pool, no_pool)
                 for m, g in groups
             ]
-        out += free
+        if pooled:
+            slopes = [
+                (r["length_coef"], r["difficulty_coef"]) for r in free if r["converged"]
+            ]
+            centre = np.median(np.array(slopes, float), axis=0) if slopes else no_pool
+            free = [
+                _lc_one(str(judge), str(m), g, d, z, pooling, centre) for m, g in groups
+            ]
+        out += [{k: v for k, v in r.items() if k != "difficulty_coef"} for r in free]
     table = pd.DataFrame(out)
     return table.sort_values("lc_win_rate", ascending=False, ignore_index=True)
 
@@ -281,10 +312,14 @@ def _lc_one(
     g: pd.DataFrame,
     d: pd.Series | None,
     z: float,
-    pooling: float,
-    centre: float,
+    pooling: FloatArray,
+    centre: FloatArray,
 ) -> dict[str, object]:
-    """Fit one model's GLM and predict it at zero length difference."""
+    """Fit one model's GLM and predict it at zero length difference.
+
+    ``pooling`` and ``centre`` are the ridge strengths and centres of the
+    (length, difficulty) slopes.
+    """
     y = g["preference"].to_numpy(float)
     x = g["x_len"].to_numpy(float)
     n = len(y)
@@ -293,14 +328,29 @@ def _lc_one(
     else:
         diff = d.reindex(g["prompt_id"].astype(str)).fillna(0.0).to_numpy(float)
     X = np.column_stack([np.ones(n), x, diff])
-    ridge = np.array([1e-4, 1e-4 + pooling, 1e-4])
-    fit = fit_logistic(X, y, ridge=ridge, prior_mean=np.array([0.0, centre, 0.0]))
+    ridge = 1e-4 + np.array([0.0, pooling[0], pooling[1]])
+    prior = np.array([0.0, centre[0], centre[1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = fit_logistic(X, y, ridge=ridge, prior_mean=prior, max_iter=200)
+
+    # Predict at zero length difference, average over instructions.
     X0 = X.copy()
     X0[:, 1] = 0.0
     s = sigmoid(X0 @ fit.coef_)
     grad = ((s * (1 - s))[:, None] * X0).mean(axis=0)
     se = float(np.sqrt(max(grad @ fit.cov_ @ grad, 0.0)))
     lc = 100 * float(s.mean())
+    note = ""
+    if not fit.converged_:
+        # A diverging fit has a meaningless (often zero) covariance.
+        se = float("nan")
+        note = f"logistic fit did not converge in {fit.n_iter_} iterations; no CI"
+        warnings.warn(
+            f"LC win rate of {model!r} (judge {judge!r}): {note}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     return {
         "judge": judge,
         "model": model,
@@ -310,6 +360,8 @@ def _lc_one(
         "upper": lc + 100 * z * se,
         "win_rate": 100 * float(y.mean()),
         "length_coef": float(fit.coef_[1]),
+        "difficulty_coef": float(fit.coef_[2]),
         "n_total": n,
         "converged": fit.converged_,
+        "note": note,
     }
