@@ -71,3 +71,53 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["audit", "--help"])
     assert result.exit_code == 0
     assert "Example: prefkit audit" in result.stdout
+
+
+def _alpaca_like(tmp_path: Path) -> Path:
+    """Judge 'gpt4_turbo_judge' comparing models against baseline 'gpt4'."""
+    rows = [
+        {
+            "prompt_id": str(i),
+            "model_a": "gpt4",
+            "model_b": m,
+            "winner": "a" if (i + k) % 4 else "b",
+            "judge": "gpt4_turbo_judge",
+        }
+        for i in range(40)
+        for k, m in enumerate(["llama", "mistral"])
+    ]
+    return write_table(pd.DataFrame(rows), tmp_path / "alpaca_like.jsonl")
+
+
+def test_family_option_enables_self_preference(tmp_path: Path) -> None:
+    """--family maps the judge and the baseline to one family, so the
+    self-preference audit runs (the baseline wins 3 in 4 rows) instead of
+    being skipped."""
+    path = _alpaca_like(tmp_path)
+    args = ["audit", str(path), "--json", "--rounds", "0"]
+    family = ["--family", "gpt4_turbo_judge=gpt-4", "--family", "gpt4=gpt-4"]
+    rows = json.loads(runner.invoke(app, args).stdout)["table"]
+    (before,) = [r for r in rows if r["figure"] == "self_win_rate"]
+    assert "no comparison sets the judge's own family" in before["note"]
+    result = runner.invoke(app, args + family)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["table"]
+    (after,) = [r for r in rows if r["figure"] == "self_win_rate"]
+    assert after["value"] == 0.75
+    assert after["note"] == "family 'gpt-4' vs others"
+
+
+def test_malformed_family_is_one_error_line(tmp_path: Path) -> None:
+    """A --family without '=' exits non-zero with one line saying the form."""
+    path = _alpaca_like(tmp_path)
+    result = runner.invoke(app, ["audit", str(path), "--family", "gpt-4"])
+    assert result.exit_code != 0
+    assert "--family 'gpt-4': expected NAME=FAMILY" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_documents_family() -> None:
+    """The audit help says how to declare the judge's family."""
+    result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
+    assert "--family" in result.output
+    assert "NAME=FAMILY" in result.output

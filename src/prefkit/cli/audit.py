@@ -36,6 +36,20 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
     return shown[cols]
 
 
+def _families(values: list[str] | None) -> dict[str, str]:
+    """``NAME=FAMILY`` options as a mapping; a malformed one is a CLI error."""
+    out: dict[str, str] = {}
+    for value in values or []:
+        name, sep, family = value.partition("=")
+        if not sep or not name.strip() or not family.strip():
+            raise CliError(
+                f"--family {value!r}: expected NAME=FAMILY (a judge or model "
+                "name and its family), e.g. --family gpt4_1106_preview=gpt-4"
+            )
+        out[name.strip()] = family.strip()
+    return out
+
+
 def audit(
     file: Annotated[
         Path,
@@ -52,6 +66,17 @@ def audit(
     baseline: Annotated[
         str | None,
         typer.Option("--baseline", help="Reference model for (LC) win rates."),
+    ] = None,
+    family: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family",
+            help="NAME=FAMILY: the model family of a judge or model, for the "
+            "self-preference audit (repeatable). A judge's family is otherwise "
+            "its own name, so give the judge and its models the same family, "
+            "e.g. --family weighted_alpaca_eval_gpt4_turbo=gpt-4 "
+            "--family gpt4_1106_preview=gpt-4.",
+        ),
     ] = None,
     probes: Annotated[
         str | None,
@@ -97,6 +122,9 @@ def audit(
     Each figure has a cluster-bootstrap CI over prompts; FLAG marks a CI lying
     wholly outside the band an unbiased judge could occupy.
 
+    Self-preference compares the judge's family with the others: map the
+    judge and the models of its family to one name with --family.
+
     Example: prefkit audit verdicts.jsonl --gold humans.jsonl -o audit.json
     """
     from prefkit.audit import AuditResult
@@ -107,6 +135,7 @@ def audit(
     if probes is not None and judge is None:
         raise CliError("--probes needs --judge (e.g. --judge local)")
     names = parse_probes(probes) if probes is not None else []
+    families = _families(family)
     table = load(file, fmt, require_winner=not names)
     if table.attrs.get("prefkit_kind") != "comparisons":
         raise CliError(
@@ -128,6 +157,7 @@ def audit(
                     rounds=rounds,
                     alpha=alpha,
                     seed=seed,
+                    families=families,
                     warn=False,
                 )
             )
@@ -169,7 +199,14 @@ def audit(
     )
     shown = {
         "win_rates": ["model", "win_rate", "lower", "upper", "n_total"],
-        "lc_win_rates": ["model", "lc_win_rate", "lower", "upper", "length_coef"],
+        "lc_win_rates": [
+            "model",
+            "lc_win_rate",
+            "lower",
+            "upper",
+            "length_coef",
+            "note",
+        ],
     }
     for name, cols in shown.items():
         if name in result.details:
