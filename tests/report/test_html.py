@@ -112,3 +112,13 @@ def test_write_report_writes_html_and_markdown(
     path = write_report(report_data, tmp_path / "new" / "run")
     assert path.name == "report.html" and path.is_file()
     assert (path.parent / "summary.md").read_text().startswith("## test report")
+
+
+def test_position_plot_accepts_an_interval_that_misses_by_rounding() -> None:
+    """A first-slot rate of 1 with an upper bound a hair below 1 still plots."""
+    from prefkit.report.plots import position_plot
+
+    effect = pd.DataFrame(
+        {"judge": ["j"], "first_rate": [1.0], "lower": [0.8], "upper": [1 - 1e-12]}
+    )
+    assert position_plot(effect).startswith("<svg")

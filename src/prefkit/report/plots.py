@@ -55,6 +55,13 @@ def to_svg(fig: Any) -> str:
     return text[text.index("<svg") :].strip()
 
 
+def _errors(rate: Any, lower: pd.Series, upper: pd.Series) -> Any:
+    """Error-bar lengths below and above; an interval may miss 0 or 1 by rounding."""
+    below = rate - lower.to_numpy(float)
+    above = upper.to_numpy(float) - rate
+    return np.clip(np.vstack([below, above]), 0, None)
+
+
 def _height(n_rows: int) -> float:
     return 0.9 + 0.28 * max(n_rows, 1)
 
@@ -119,9 +126,7 @@ def position_plot(effect: pd.DataFrame) -> str:
     """Share of verdicts given to the first-shown response, per judge."""
     y = np.arange(len(effect))
     rate = effect["first_rate"].to_numpy(float)
-    err = np.vstack(
-        [rate - effect["lower"].to_numpy(float), effect["upper"].to_numpy(float) - rate]
-    )
+    err = _errors(rate, effect["lower"], effect["upper"])
     with _figure(6.4, _height(len(effect))) as (fig, ax):
         ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
         ax.errorbar(rate, y, xerr=err, fmt="s", color="#b03a2e", ecolor="#e59c93")
@@ -143,12 +148,7 @@ def length_plot(effect: pd.DataFrame) -> str:
             part = effect[effect["judge"] == judge]
             x = part["bin"].to_numpy(float) + (i - (len(judges) - 1) / 2) * width
             rate = part["longer_rate"].to_numpy(float)
-            err = np.vstack(
-                [
-                    rate - part["lower"].to_numpy(float),
-                    part["upper"].to_numpy(float) - rate,
-                ]
-            )
+            err = _errors(rate, part["lower"], part["upper"])
             ax.errorbar(x, rate, yerr=err, fmt="o", label=_short(judge), capsize=2)
         bins = effect.drop_duplicates("bin").sort_values("bin")
         ticks = [
