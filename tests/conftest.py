@@ -13,7 +13,9 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def shared_data() -> Path:
     """The folder ../shared/data; tests that need it skip when it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent (it lives beside the repo)")
+        pytest.skip(
+            f"real data folder {SHARED_DATA} is absent (it lives beside the repo)"
+        )
     return SHARED_DATA
 
 

@@ -37,7 +37,8 @@ def load_llama(n_ctx: int = 2048, logits_all: bool = False, seed: int = 0) -> An
     if not has_llama_cpp():
         raise MissingModelError(
             "llama-cpp-python is not installed; install it with: "
-            "pip install 'llama-cpp-python[server]==0.3.36' (or use the transformers runtime)"
+            "pip install 'llama-cpp-python[server]==0.3.36' "
+            "(or use the transformers runtime)"
         )
     from llama_cpp import Llama
 
