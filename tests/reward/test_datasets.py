@@ -114,3 +114,14 @@ def test_minilm_run_on_hh_helpful_beats_chance(shared_data, tmp_path):
     result = kfold_logits(hh, config, FeatureSpec(), k=5, cache_dir=str(tmp_path))
     table = accuracy_table(result.logits, result.y)
     assert table.loc[0, "lower"] > 0.5
+
+
+def test_pandalm_responses_are_all_text(shared_data):
+    """PandaLM's six responses stored as JSON true are read as the text 'true'."""
+    from prefkit.reward.datasets import read_pandalm
+
+    table = read_pandalm(shared_data / "pandalm/testset_v1_with_judges.jsonl")
+    assert len(table) == 797
+    both = pd.concat([table["response_a"], table["response_b"]])
+    assert both.map(type).eq(str).all()
+    assert (both == "true").sum() == 6

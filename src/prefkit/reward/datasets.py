@@ -8,6 +8,7 @@ live in :mod:`prefkit.data.formats`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -86,6 +87,15 @@ def majority(votes: list[int]) -> str:
     return {0: "tie", 1: "a", 2: "b"}[top]
 
 
+def _json_text(value: object) -> str:
+    """A response as text; six PandaLM responses are stored as JSON ``true``."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return json.dumps(value)
+
+
 def read_pandalm(path: str | os.PathLike[str]) -> pd.DataFrame:
     """PandaLM test pairs with the majority of the three human annotators."""
     p = Path(path)
@@ -121,8 +131,8 @@ def read_pandalm(path: str | os.PathLike[str]) -> pd.DataFrame:
             "prompt": prompts,
             "model_a": raw["model_1"],
             "model_b": raw["model_2"],
-            "response_a": raw["response1"].fillna(""),
-            "response_b": raw["response2"].fillna(""),
+            "response_a": raw["response1"].map(_json_text),
+            "response_b": raw["response2"].map(_json_text),
             "winner": [majority(list(v)) for v in votes.tolist()],
             "subset": "pandalm",
         }
