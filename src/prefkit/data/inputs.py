@@ -56,6 +56,28 @@ PROMPTS: tuple[Column, ...] = (
 MESSAGE_COLUMNS = ("prompt_messages", "chosen_messages", "rejected_messages")
 
 
+def _validate_text_table(
+    df: pd.DataFrame,
+    schema: tuple[Column, ...],
+    key: list[str],
+    source: str | None,
+    max_problems: int,
+) -> pd.DataFrame:
+    """Columns present, text where text belongs, ``key`` unique; ids as text."""
+    out = _start(df, source, max_problems)
+    _check_columns(df, schema, out, set())
+    result = _copy(df)
+    if "prompt_id" in df.columns:
+        result["prompt_id"] = _ids_as_str(df["prompt_id"])
+    for column in schema:
+        if column.name in result.columns:
+            _check_str(result[column.name], column.name, column.required, out)
+    if set(key) <= set(result.columns):
+        _unique(result, key, out)
+    out.raise_if_any()
+    return result
+
+
 def _start(df: pd.DataFrame, source: str | None, limit: int) -> Collector:
     src, lines = _source_of(df, source)
     return Collector(src, lines, limit)
@@ -168,18 +190,9 @@ def validate_candidates(
     PrefkitDataError
         Listing every problem with its file and line.
     """
-    out = _start(df, source, max_problems)
-    _check_columns(df, CANDIDATES, out, set())
-    result = _copy(df)
-    if "prompt_id" in df.columns:
-        result["prompt_id"] = _ids_as_str(df["prompt_id"])
-    for column in CANDIDATES:
-        if column.name in result.columns:
-            _check_str(result[column.name], column.name, column.required, out)
-    if {"prompt_id", "model"} <= set(result.columns):
-        _unique(result, ["prompt_id", "model"], out)
-    out.raise_if_any()
-    return result
+    return _validate_text_table(
+        df, CANDIDATES, ["prompt_id", "model"], source, max_problems
+    )
 
 
 def validate_prompts(
@@ -207,18 +220,7 @@ def validate_prompts(
     PrefkitDataError
         Listing every problem with its file and line.
     """
-    out = _start(df, source, max_problems)
-    _check_columns(df, PROMPTS, out, set())
-    result = _copy(df)
-    if "prompt_id" in df.columns:
-        result["prompt_id"] = _ids_as_str(df["prompt_id"])
-    for column in PROMPTS:
-        if column.name in result.columns:
-            _check_str(result[column.name], column.name, column.required, out)
-    if "prompt_id" in result.columns:
-        _unique(result, ["prompt_id"], out)
-    out.raise_if_any()
-    return result
+    return _validate_text_table(df, PROMPTS, ["prompt_id"], source, max_problems)
 
 
 def validate_plain(
