@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from prefkit.cli.main import app
@@ -81,3 +82,76 @@ def test_unknown_columns_clean_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "neither prompt/chosen/rejected" in result.output
+
+
+def _tiny_model_folder(tmp_path: Path) -> Path:
+    """The tiny random model and SmolLM2's tokenizer saved as a model folder."""
+    from prefkit.models import MissingModelError
+    from prefkit.models.hf import smollm2_hf_dir
+    from tests.optimize.conftest import make_tiny_model
+
+    try:
+        folder = smollm2_hf_dir()
+    except MissingModelError as exc:
+        pytest.skip(str(exc))
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    out = tmp_path / "tiny"
+    make_tiny_model(tokenizer).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_train_listwise_on_a_ranked_table(tmp_path: Path) -> None:
+    """--loss listwise reads a ranked table; step 1 is log 3! for k = 3."""
+    import math
+
+    ranked = tmp_path / "ranked.jsonl"
+    pd.DataFrame(
+        {
+            "prompt": ["Q?"] * 3 + ["R?"] * 3 + ["S?"],
+            "response": ["a", "b", "c", "d", "e", "f", "g"],
+            "rank": [2, 1, 3, 1, 2, 3, 1],
+        }
+    ).to_json(ranked, orient="records", lines=True)
+    model = _tiny_model_folder(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "optimize", "train", str(ranked), "--loss", "listwise", "--model",
+            str(model), "--steps", "1", "--out", str(tmp_path / "m"), "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    history = json.loads(result.output[result.output.index("{") :])["history"]
+    assert history[0]["loss"] == pytest.approx(math.log(6), abs=1e-6)
+
+
+def test_train_listwise_unknown_table_clean_error(tmp_path: Path) -> None:
+    """A listwise table in no known format names what it needs."""
+    table = tmp_path / "t.jsonl"
+    pd.DataFrame({"prompt": ["q"], "response": ["x"]}).to_json(
+        table, orient="records", lines=True
+    )
+    result = runner.invoke(
+        app,
+        ["optimize", "train", str(table), "--loss", "listwise", "--out", "m"],
+    )
+    assert result.exit_code == 2
+    assert "--loss listwise needs a ranked table" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_scores_only_for_listwise(tmp_path: Path) -> None:
+    """--scores with a pairwise loss is refused with a clean line."""
+    pairs = tmp_path / "pairs.jsonl"
+    pd.DataFrame({"prompt": ["q"], "chosen": ["a"], "rejected": ["b"]}).to_json(
+        pairs, orient="records", lines=True
+    )
+    result = runner.invoke(
+        app,
+        ["optimize", "train", str(pairs), "--scores", str(pairs), "--out", "m"],
+    )
+    assert result.exit_code == 2
+    assert "--scores is only for --loss listwise" in result.output

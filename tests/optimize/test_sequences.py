@@ -88,3 +88,42 @@ def test_token_logps_chunking_invariant() -> None:
     for chunk in (1, 2, 5, 9):
         got = token_logps(hidden, head, targets, chunk)
         assert torch.allclose(got, whole, atol=1e-6)
+
+
+def test_encode_completions_agrees_with_encode_pair(tokenizer: Any) -> None:
+    """k completions share the prompt; the first two are the pair's."""
+    from prefkit.optimize.sequences import encode_completions
+
+    texts = ["Yes.", "No, never.", "Perhaps, on Tuesdays."]
+    listed = encode_completions(tokenizer, "Q?", texts, system_prompt="S.")
+    pair = encode_pair(tokenizer, "Q?", texts[0], texts[1], system_prompt="S.")
+    assert listed.prompt_ids == pair.prompt_ids
+    assert listed.completions[:2] == [pair.chosen_ids, pair.rejected_ids]
+    assert tokenizer.decode(listed.completions[2]) == texts[2] + "<|im_end|>\n"
+
+
+def test_score_completions_last_states_match_full_forward(
+    tokenizer: Any, tiny_model: Any
+) -> None:
+    """Last hidden states over the shared cache equal those of full forwards."""
+    from prefkit.optimize.sequences import encode_completions, score_completions
+
+    texts = ["It is 4.", "Maybe five or so, I think.", "Four."]
+    item = encode_completions(tokenizer, "What is 2+2?", texts, system_prompt="S.")
+    with torch.no_grad():
+        scored = score_completions(
+            tiny_model, item.prompt_ids, item.completions, n_scored=2
+        )
+        full = [
+            tiny_model.model(
+                input_ids=torch.tensor([item.prompt_ids + c])
+            ).last_hidden_state[0, -1]
+            for c in item.completions
+        ]
+        pair = encode_pair(
+            tokenizer, "What is 2+2?", texts[0], texts[1], system_prompt="S."
+        )
+        slow = naive_pair_logps(tiny_model, pair)
+    assert scored.logps.shape == (2,) and scored.last_hidden.shape == (3, 16)
+    assert torch.allclose(scored.last_hidden, torch.stack(full), atol=1e-5)
+    assert torch.allclose(scored.logps, slow, atol=1e-4)

@@ -108,18 +108,15 @@ def test_smpo_without_labels_is_refused(
         ({"learning_rate": 0.0}, "`learning_rate` must be > 0"),
         ({"max_prompt_length": 300}, "must be below `max_length`"),
         ({"save_every": 5}, "`output_dir` is None"),
+        ({"n_degrees": 1}, "`n_degrees` must be >= 2"),
+        ({"degree_unit": "letters"}, "expected one of words, sentences"),
+        ({"degree_head_lr": 0.0}, "`degree_head_lr` must be > 0"),
     ],
 )
 def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
     """Each invalid setting is refused with a message naming it."""
     with pytest.raises(TrainerError, match=message):
         TrainConfig(**kwargs)
-
-
-def test_untrainable_loss_raises() -> None:
-    """SPO, whose degree classes a pairs table lacks, is refused with advice."""
-    with pytest.raises(NotImplementedError, match="call the loss function"):
-        TrainConfig(loss="spo")
 
 
 def test_rationale_without_column_is_refused(

@@ -62,7 +62,7 @@ def test_untrainable_loss_refused_before_trl_starts() -> None:
     from prefkit.optimize.trainer import TrainerError
     from prefkit.optimize.trl_adapter import RegistryDPOTrainer
 
-    with pytest.raises(TrainerError, match="'spo' needs preference-degree"):
+    with pytest.raises(TrainerError, match="'spo' needs degraded copies"):
         RegistryDPOTrainer(prefkit_loss="spo")
     with pytest.raises(TrainerError, match="'smpo' needs soft labels"):
         RegistryDPOTrainer(prefkit_loss="smpo")

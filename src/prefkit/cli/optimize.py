@@ -28,6 +28,16 @@ PairsArg = Annotated[
         "transcripts (.jsonl.gz with chosen/rejected dialogues).",
     ),
 ]
+TrainArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Pairs file: prompt/chosen/rejected, a comparisons table, or HH "
+        "transcripts (.jsonl.gz with chosen/rejected dialogues). For --loss "
+        "listwise also a ranked table (prompt, response and rank, score or "
+        "rating per row) or a candidates table (prompt, model, response) "
+        "with --scores.",
+    ),
+]
 SkipOption = Annotated[int, typer.Option("--skip", help="Pairs to skip first.")]
 LimitOption = Annotated[
     int | None, typer.Option("--limit", help="Pairs to use (all if absent).")
@@ -48,6 +58,44 @@ def _read_pairs(path: Path, skip: int, limit: int | None) -> pd.DataFrame:
         table = read_table(path)
     table = table.iloc[skip:want]
     return preference_pairs(table, source=path.name)
+
+
+def _read_training(
+    path: Path, loss: str, skip: int, limit: int | None, scores: Path | None
+) -> tuple[pd.DataFrame, str]:
+    """The training table and what its rows are ("pairs" or "lists")."""
+    from prefkit.data.io import read_table
+    from prefkit.optimize.lists import is_ranked_table, ranked_lists
+
+    if loss != "listwise" or (
+        scores is None and path.name.endswith((".jsonl.gz", ".jsonl")) and _is_hh(path)
+    ):
+        if scores is not None:
+            raise CliError(
+                "--scores is only for --loss listwise (a candidates table and "
+                "the scores that rank its responses)"
+            )
+        return _read_pairs(path, skip, limit), "pairs"
+    if skip < 0 or (limit is not None and limit < 1):
+        raise CliError(f"--skip must be >= 0 and --limit >= 1 (got {skip}, {limit})")
+    table = read_table(path)
+    if scores is not None:
+        lists = ranked_lists(
+            table, path.name, scores=read_table(scores), scores_source=scores.name
+        )
+    elif is_ranked_table(table):
+        lists = ranked_lists(table, path.name)
+    elif {"chosen", "rejected"} <= set(table.columns) or "winner" in table.columns:
+        return _read_pairs(path, skip, limit), "pairs"
+    else:
+        raise CliError(
+            f"{path.name}: --loss listwise needs a ranked table (prompt, "
+            "response and rank, score or rating), a candidates table (prompt, "
+            "model, response) with --scores, or pairs (prompt, chosen, "
+            f"rejected); got columns {sorted(map(str, table.columns))}"
+        )
+    want = None if limit is None else skip + limit
+    return lists.iloc[skip:want].reset_index(drop=True), "lists"
 
 
 def _is_hh(path: Path) -> bool:
@@ -118,7 +166,7 @@ def losses_command(json_out: JsonOption = False) -> None:
 @optimize_app.command("train")
 @clean_errors
 def train_command(
-    pairs: PairsArg,
+    pairs: TrainArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for the trained model.")],
     loss: Annotated[str, typer.Option("--loss", help="Registry loss.")] = "dpo",
     param: Annotated[
@@ -135,6 +183,17 @@ def train_command(
     model: Annotated[
         Path | None, typer.Option("--model", help="Model folder (embedded SmolLM2).")
     ] = None,
+    scores: Annotated[
+        Path | None,
+        typer.Option(
+            "--scores",
+            help="listwise: scores of a candidates table (prompt_id or prompt, "
+            "model, and rank, score or rating).",
+        ),
+    ] = None,
+    degrees: Annotated[
+        int, typer.Option("--degrees", help="spo: degree classes of the copies.")
+    ] = 4,
     skip: SkipOption = 0,
     limit: LimitOption = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -142,12 +201,16 @@ def train_command(
 ) -> None:
     """Train a policy on preference pairs and save it as a HF model folder.
 
+    With --loss listwise it also trains on k ranked responses per prompt;
+    with --loss spo it trains a degree head too (saved as degree_head.pt).
+    --skip and --limit count pairs, or prompts for ranked lists.
+
     Example: prefkit optimize train helpful-base_test.jsonl.gz --limit 300
     --steps 30 --lr 5e-6 --param beta=0.1 --out runs/dpo
     """
     from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
 
-    table = _read_pairs(pairs, skip, limit)
+    table, kind = _read_training(pairs, loss, skip, limit, scores)
     config = TrainConfig(
         loss=loss,  # type: ignore[arg-type]
         loss_params=_params(param or []),
@@ -160,6 +223,7 @@ def train_command(
         lora=lora,
         seed=seed,
         progress=not json_out,
+        n_degrees=degrees,
     )
     policy, tokenizer = _load_model(model)
     trainer = PreferenceTrainer(policy, tokenizer, config).fit(table)
@@ -167,7 +231,7 @@ def train_command(
     if json_out:
         print_json({"out": str(out), "history": trainer.history_})
     else:
-        print_frame(trainer.history_, title=f"training ({len(table)} pairs) -> {out}")
+        print_frame(trainer.history_, title=f"training ({len(table)} {kind}) -> {out}")
 
 
 @optimize_app.command("ranking")

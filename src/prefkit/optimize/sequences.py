@@ -34,6 +34,14 @@ class EncodedPair:
     rejected_ids: list[int]
 
 
+@dataclass(frozen=True)
+class EncodedList:
+    """Token ids of k completions of one prompt (ranked lists, degraded copies)."""
+
+    prompt_ids: list[int]
+    completions: list[list[int]]
+
+
 def as_messages(prompt: str | Messages, system_prompt: str) -> Messages:
     """A prompt as chat messages, starting with a system message."""
     messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else []
@@ -62,6 +70,41 @@ def _ids(tokenizer: Any, messages: Messages, generation: bool) -> list[int]:
     return [int(i) for i in ids]
 
 
+def encode_completions(
+    tokenizer: Any,
+    prompt: str | Messages,
+    completions: Sequence[str],
+    *,
+    system_prompt: str,
+    max_length: int = 256,
+    max_prompt_length: int = 128,
+) -> EncodedList:
+    """Token ids of k completions of one prompt through the chat template.
+
+    Each completion is what the chat-rendered ``prompt + answer`` adds after
+    the rendered prompt (with generation prompt), end-of-turn tokens
+    included: the convention of TRL's ``DPOTrainer``. The prompt keeps its
+    last ``max_prompt_length`` tokens; each completion is cut so that prompt
+    plus completion fit in ``max_length``.
+    """
+    messages = as_messages(prompt, system_prompt)
+    prompt_ids = _ids(tokenizer, messages, generation=True)
+    full = [
+        _ids(tokenizer, [*messages, {"role": "assistant", "content": text}], False)
+        for text in completions
+    ]
+    n = min(_common_prefix(prompt_ids, ids) for ids in full)
+    prompt_ids = prompt_ids[:n][-max_prompt_length:]
+    room = max_length - len(prompt_ids)
+    if room < 1:
+        raise SequenceError(
+            f"max_length={max_length} leaves no room for a completion after a "
+            f"prompt of {len(prompt_ids)} tokens; raise max_length above "
+            f"max_prompt_length"
+        )
+    return EncodedList(prompt_ids, [ids[n:][:room] for ids in full])
+
+
 def encode_pair(
     tokenizer: Any,
     prompt: str | Messages,
@@ -72,40 +115,28 @@ def encode_pair(
     max_length: int = 256,
     max_prompt_length: int = 128,
 ) -> EncodedPair:
-    """Token ids of a pair through the tokenizer's chat template.
-
-    The completion is what the chat-rendered ``prompt + answer`` adds after
-    the rendered prompt (with generation prompt), end-of-turn tokens
-    included: the convention of TRL's ``DPOTrainer``. The prompt keeps its
-    last ``max_prompt_length`` tokens; each completion is cut so that prompt
-    plus completion fit in ``max_length``.
-    """
-    messages = as_messages(prompt, system_prompt)
-    prompt_ids = _ids(tokenizer, messages, generation=True)
-    full_c = _ids(
-        tokenizer, [*messages, {"role": "assistant", "content": chosen}], False
+    """Token ids of a pair: :func:`encode_completions` of ``[chosen, rejected]``."""
+    encoded = encode_completions(
+        tokenizer,
+        prompt,
+        [chosen, rejected],
+        system_prompt=system_prompt,
+        max_length=max_length,
+        max_prompt_length=max_prompt_length,
     )
-    full_r = _ids(
-        tokenizer, [*messages, {"role": "assistant", "content": rejected}], False
-    )
-    n = min(_common_prefix(prompt_ids, full_c), _common_prefix(prompt_ids, full_r))
-    prompt_ids, chosen_ids, rejected_ids = prompt_ids[:n], full_c[n:], full_r[n:]
-
-    prompt_ids = prompt_ids[-max_prompt_length:]
-    room = max_length - len(prompt_ids)
-    if room < 1:
-        raise SequenceError(
-            f"max_length={max_length} leaves no room for a completion after a "
-            f"prompt of {len(prompt_ids)} tokens; raise max_length above "
-            f"max_prompt_length"
-        )
-    return EncodedPair(prompt_ids, chosen_ids[:room], rejected_ids[:room])
+    chosen_ids, rejected_ids = encoded.completions
+    return EncodedPair(encoded.prompt_ids, chosen_ids, rejected_ids)
 
 
 def _decoder_and_head(model: Any) -> tuple[Any, Any]:
     """The transformer body and the output head (through a PEFT wrapper)."""
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
     return inner.get_decoder(), inner.get_output_embeddings()
+
+
+def hidden_size(model: Any) -> int:
+    """Width of the hidden state that feeds the model's output head."""
+    return int(_decoder_and_head(model)[1].in_features)
 
 
 def token_logps(hidden: Tensor, head: Any, targets: Tensor, chunk: int) -> Tensor:
@@ -131,23 +162,41 @@ def token_logps(hidden: Tensor, head: Any, targets: Tensor, chunk: int) -> Tenso
     return torch.cat(parts)
 
 
-def completion_logps(
-    model: Any, prompt_ids: list[int], completions: list[list[int]], chunk: int = 512
-) -> Tensor:
-    """Summed log-probabilities of k completions of one prompt.
+@dataclass(frozen=True)
+class ScoredCompletions:
+    """What one shared-prompt forward over k completions gives.
+
+    Attributes
+    ----------
+    logps : Tensor of shape (n_scored,)
+        ``log p(completion_j | prompt)`` of the first ``n_scored`` completions.
+    last_hidden : Tensor of shape (k, d_model)
+        The decoder's final hidden state at each completion's last token.
+    """
+
+    logps: Tensor
+    last_hidden: Tensor
+
+
+def score_completions(
+    model: Any,
+    prompt_ids: list[int],
+    completions: list[list[int]],
+    chunk: int = 512,
+    n_scored: int | None = None,
+) -> ScoredCompletions:
+    """Log-probabilities and last hidden states of k completions of one prompt.
 
     The prompt is run once; its key/value cache is repeated for the k
-    completions, which run together right-padded.
-
-    Returns
-    -------
-    Tensor of shape (k,)
-        ``log p(completion_j | prompt)``; differentiable unless called under
-        ``torch.no_grad`` / ``inference_mode``.
+    completions, which run together right-padded. The output head is applied
+    to the first ``n_scored`` completions only (all when None); the others
+    give just their last hidden state. Differentiable unless called under
+    ``torch.no_grad`` / ``inference_mode``.
     """
     decoder, head = _decoder_and_head(model)
     device = next(model.parameters()).device
     k, n_prompt = len(completions), len(prompt_ids)
+    scored = completions if n_scored is None else completions[:n_scored]
 
     # the prompt once, keeping its key/value cache
     prompt = torch.tensor([prompt_ids], device=device)
@@ -165,6 +214,7 @@ def completion_logps(
         ids[row, : len(comp)] = torch.tensor(comp, device=device)
         mask[row, n_prompt : n_prompt + len(comp)] = 1
     positions = torch.arange(n_prompt, n_prompt + width, device=device).expand(k, -1)
+    # (k, width, d_model)
     hidden = decoder(
         input_ids=ids,
         attention_mask=mask,
@@ -174,13 +224,23 @@ def completion_logps(
     ).last_hidden_state
 
     # position t predicts token t + 1; the prompt's last state predicts token 0
-    states = [
-        torch.cat([last, hidden[r, : len(c) - 1]]) for r, c in enumerate(completions)
-    ]
-    targets = torch.tensor([t for c in completions for t in c], device=device)
+    states = [torch.cat([last, hidden[r, : len(c) - 1]]) for r, c in enumerate(scored)]
+    targets = torch.tensor([t for c in scored for t in c], device=device)
     logps = token_logps(torch.cat(states), head, targets, chunk)
-    parts = logps.split([len(c) for c in completions])
-    return torch.stack([part.sum() for part in parts])
+    parts = logps.split([len(c) for c in scored])
+    # (k, d_model): the state at each completion's last token
+    ends = torch.stack([hidden[r, len(c) - 1] for r, c in enumerate(completions)])
+    return ScoredCompletions(torch.stack([part.sum() for part in parts]), ends)
+
+
+def completion_logps(
+    model: Any, prompt_ids: list[int], completions: list[list[int]], chunk: int = 512
+) -> Tensor:
+    """Summed log-probabilities of k completions of one prompt, shape (k,).
+
+    See :func:`score_completions` (the prompt runs once, its cache shared).
+    """
+    return score_completions(model, prompt_ids, completions, chunk).logps
 
 
 def pair_logps(model: Any, pair: EncodedPair, chunk: int = 512) -> Tensor:

@@ -5,9 +5,12 @@ log-probabilities once (the reference model is not kept during training);
 then for each optimizer step, score ``batch_size * grad_accum`` pairs, one
 pair per forward (prompt run once, shared by both completions), back-propagate
 each pair's share of the loss at once (so activations of one pair at a time
-are alive), clip and step. Every pairwise registry loss can be trained
-except SPO (its degree classes are not in a pairs table): soft labels come
-from a ``label`` column, rationales from a ``rationale`` column.
+are alive), clip and step. Every registry loss can be trained: soft labels
+come from a ``label`` column, rationales from a ``rationale`` column;
+``listwise`` also trains on ranked lists of k responses (one list per
+forward, the prompt shared by all k, see :mod:`prefkit.optimize.lists`);
+``spo`` makes degraded copies of each chosen response and trains a degree
+head beside the policy (see :mod:`prefkit.optimize.degrees`).
 """
 
 from __future__ import annotations
@@ -27,28 +30,40 @@ from torch import Tensor
 
 from prefkit.errors import PrefkitError
 from prefkit.models.hf import DEFAULT_SYSTEM_PROMPT
+from prefkit.optimize.degrees import (
+    DEGREE_UNITS,
+    HEAD_FILE,
+    DegreeHead,
+    DegreeUnit,
+    encode_degree_pairs,
+    pair_degree_loss,
+)
+from prefkit.optimize.lists import (
+    as_ranked_lists,
+    encode_lists,
+    is_ranked_table,
+    list_loss,
+)
 from prefkit.optimize.losses import (
     LOSS_NAMES,
     LossName,
+    LossOutput,
     PreferenceLogps,
     compute_loss,
     hyper_parameters,
 )
 from prefkit.optimize.pairs import preference_pairs
 from prefkit.optimize.sequences import (
+    EncodedList,
     EncodedPair,
     completion_logps,
     encode_pair,
     encode_rationale,
+    hidden_size,
     pair_logps,
 )
 
 logger = logging.getLogger("prefkit.optimize")
-
-#: Losses whose inputs the trainer cannot compute from a pairs table.
-UNTRAINABLE: dict[str, str] = {
-    "spo": "needs preference-degree scores and labels",
-}
 
 
 class TrainerError(PrefkitError, ValueError):
@@ -101,6 +116,13 @@ class TrainConfig:
         Where checkpoints go (``step-<n>`` sub-folders).
     progress : bool, default=True
         Show a progress bar.
+    n_degrees : int, default=4
+        SPO: degree classes D; copy d of a chosen response loses d / D of
+        its content units.
+    degree_unit : {"words", "sentences"}, default="words"
+        SPO: what the copies lose (content words or sentences).
+    degree_head_lr : float, default=1e-3
+        SPO: AdamW learning rate of the degree head.
     """
 
     loss: LossName = "dpo"
@@ -123,17 +145,14 @@ class TrainConfig:
     save_every: int | None = None
     output_dir: str | None = None
     progress: bool = True
+    n_degrees: int = 4
+    degree_unit: DegreeUnit = "words"
+    degree_head_lr: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.loss not in LOSS_NAMES:
             raise TrainerError(
                 f"`loss` is {self.loss!r}; expected one of {', '.join(LOSS_NAMES)}"
-            )
-        if self.loss in UNTRAINABLE:
-            raise NotImplementedError(
-                f"loss {self.loss!r} {UNTRAINABLE[self.loss]}, which the trainer "
-                "does not compute from a pairs table; call the loss function "
-                "with your own PreferenceLogps instead"
             )
         unknown = set(self.loss_params) - set(hyper_parameters(self.loss))
         if unknown:
@@ -146,9 +165,17 @@ class TrainConfig:
                 raise TrainerError(
                     f"`{name}` must be >= 1 (got {getattr(self, name)!r})"
                 )
-        if not self.learning_rate > 0:
+        for name in ("learning_rate", "degree_head_lr"):
+            if not getattr(self, name) > 0:
+                raise TrainerError(
+                    f"`{name}` must be > 0 (got {getattr(self, name)!r})"
+                )
+        if int(self.n_degrees) < 2:
+            raise TrainerError(f"`n_degrees` must be >= 2 (got {self.n_degrees!r})")
+        if self.degree_unit not in DEGREE_UNITS:
             raise TrainerError(
-                f"`learning_rate` must be > 0 (got {self.learning_rate!r})"
+                f"`degree_unit` is {self.degree_unit!r}; expected one of "
+                f"{', '.join(DEGREE_UNITS)}"
             )
         if self.max_prompt_length >= self.max_length:
             raise TrainerError(
@@ -172,7 +199,7 @@ def _batch_metrics(chosen: Tensor, rejected: Tensor) -> dict[str, float]:
 
 
 class PreferenceTrainer:
-    """Train a causal LM on preference pairs with a registry loss.
+    """Train a causal LM on preference pairs (or ranked lists) with a registry loss.
 
     Parameters
     ----------
@@ -187,11 +214,19 @@ class PreferenceTrainer:
     ----------
     history_ : DataFrame
         One row per optimizer step: ``step, loss, reward_chosen,
-        reward_rejected, reward_margin, reward_accuracy, seconds``.
+        reward_rejected, reward_margin, reward_accuracy, seconds``; for ranked
+        lists the rewards are those of the best and the worst response and
+        ``adjacent_accuracy`` is added (the share of adjacent ranked pairs
+        whose implied rewards are in the ranked order); for SPO
+        ``degree_loss`` and ``degree_accuracy`` of the degraded copies.
     n_steps_ : int
         Optimizer steps taken.
-    reference_ : Tensor of shape (n_pairs, 2)
-        Reference log-probabilities (chosen, rejected) of the training pairs.
+    reference_ : Tensor of shape (n_pairs, 2), or list of Tensor of shape (k,)
+        Reference log-probabilities (chosen, rejected) of the training pairs,
+        or of each ranked list's responses, best first.
+    degree_head_ : DegreeHead or None
+        SPO's degree head (trained with the policy; :meth:`save` writes it to
+        ``degree_head.pt`` beside the model), None for other losses.
 
     Examples
     --------
@@ -210,7 +245,12 @@ class PreferenceTrainer:
         self.tokenizer = tokenizer
         self.history_ = pd.DataFrame()
         self.n_steps_ = 0
+        self.degree_head_: DegreeHead | None = None
         self._rationales: list[EncodedPair] = []
+        self.reference_: Any = None
+        self._encoded: list[EncodedPair] = []
+        self._lists: list[EncodedList] = []
+        self._copies: list[list[list[int]]] = []
 
     # -- preparation -----------------------------------------------------
 
@@ -234,6 +274,37 @@ class PreferenceTrainer:
                 strict=True,
             )
         ]
+
+    def encode_lists(self, lists: pd.DataFrame) -> list[EncodedList]:
+        """Token ids of every ranked list (``prompt, responses``), best first."""
+        cfg = self.config
+        return encode_lists(
+            self.tokenizer,
+            lists,
+            system_prompt=cfg.system_prompt,
+            max_length=cfg.max_length,
+            max_prompt_length=cfg.max_prompt_length,
+        )
+
+    def encode_degrees(
+        self, pairs: pd.DataFrame
+    ) -> tuple[list[EncodedPair], list[list[list[int]]]]:
+        """Token ids of every pair and of its chosen response's degraded copies.
+
+        See :func:`~prefkit.optimize.degrees.encode_degree_pairs`
+        (``n_degrees``, ``degree_unit``, seeded by ``seed``).
+        """
+        cfg = self.config
+        return encode_degree_pairs(
+            self.tokenizer,
+            pairs,
+            n_degrees=cfg.n_degrees,
+            unit=cfg.degree_unit,
+            seed=cfg.seed,
+            system_prompt=cfg.system_prompt,
+            max_length=cfg.max_length,
+            max_prompt_length=cfg.max_prompt_length,
+        )
 
     def encode_rationales(self, pairs: pd.DataFrame) -> list[EncodedPair]:
         """Token ids of each pair's rationale given the ordered pair."""
@@ -268,6 +339,26 @@ class PreferenceTrainer:
         self.model.train(was_training)
         return torch.stack(rows) if rows else torch.zeros((0, 2))
 
+    def score_lists(
+        self, encoded: list[EncodedList], progress: bool = False
+    ) -> list[Tensor]:
+        """Log-probabilities of each list's responses, best first, no gradients."""
+        was_training = self.model.training
+        self.model.eval()
+        rows = []
+        with torch.inference_mode():
+            for item in _progress(encoded, progress, "scoring"):
+                rows.append(
+                    completion_logps(
+                        self.model,
+                        item.prompt_ids,
+                        item.completions,
+                        self.config.chunk_size,
+                    )
+                )
+        self.model.train(was_training)
+        return rows
+
     def _wrap_lora(self) -> None:
         from peft import LoraConfig, get_peft_model
 
@@ -282,10 +373,17 @@ class PreferenceTrainer:
 
     # -- training --------------------------------------------------------
 
-    def fit(self, pairs: pd.DataFrame) -> PreferenceTrainer:
-        """Train on ``pairs`` (TRL or comparisons format) for ``max_steps``."""
+    def fit(self, data: pd.DataFrame) -> PreferenceTrainer:
+        """Train for ``max_steps`` on pairs, or on ranked lists for ``listwise``.
+
+        ``data`` is a pairs table (TRL or comparisons format). With
+        ``loss="listwise"`` it may instead be a ranked table or the lists of
+        :func:`~prefkit.optimize.lists.ranked_lists` (k responses per prompt,
+        best first; k may differ between prompts).
+        """
         cfg = self.config
-        table = preference_pairs(pairs)
+        lists = cfg.loss == "listwise" and is_ranked_table(data)
+        table = as_ranked_lists(data) if lists else preference_pairs(data)
         if cfg.loss == "smpo" and "label" not in table.columns:
             raise TrainerError(
                 "loss 'smpo' needs a `label` column (probability that chosen "
@@ -301,17 +399,7 @@ class PreferenceTrainer:
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
 
-        encoded = self.encode(table)
-        self._rationales = (
-            self.encode_rationales(table) if cfg.loss == "rationale" else []
-        )
-        logger.info("reference log-probabilities of %d pairs", len(encoded))
-        self.reference_ = self.score(encoded, progress=cfg.progress)
-        labels = (
-            torch.tensor(table["label"].to_numpy(float), dtype=torch.float32)
-            if "label" in table.columns
-            else None
-        )
+        labels = self._prepare(table, lists)
         if cfg.lora:
             self._wrap_lora()
         self.model.train()
@@ -319,14 +407,16 @@ class PreferenceTrainer:
         optimizer = torch.optim.AdamW(
             params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay
         )
+        if cfg.loss == "spo":
+            self._add_degree_head(params, optimizer)
 
         per_step = cfg.batch_size * cfg.grad_accum
-        order = _Order(len(encoded), rng)
+        order = _Order(len(self.reference_), rng)
         rows = []
         for step in _progress(range(1, cfg.max_steps + 1), cfg.progress, "training"):
             start = time.perf_counter()
             index = order.take(per_step)
-            metrics = self._step(encoded, index, labels, params, optimizer)
+            metrics = self._step(index, labels, params, optimizer)
             metrics["seconds"] = time.perf_counter() - start
             rows.append({"step": step, **metrics})
             self.n_steps_ = step
@@ -337,25 +427,62 @@ class PreferenceTrainer:
         self.model.eval()
         return self
 
+    def _prepare(self, table: pd.DataFrame, lists: bool) -> Tensor | None:
+        """Token ids and reference log-probabilities; returns the soft labels."""
+        cfg = self.config
+        if lists:
+            self._lists = self.encode_lists(table)
+            logger.info("reference log-probabilities of %d lists", len(self._lists))
+            self.reference_ = self.score_lists(self._lists, cfg.progress)
+            return None
+        # a previous fit may have trained on lists
+        self._lists = []
+        if cfg.loss == "spo":
+            self._encoded, self._copies = self.encode_degrees(table)
+        else:
+            self._encoded = self.encode(table)
+        self._rationales = (
+            self.encode_rationales(table) if cfg.loss == "rationale" else []
+        )
+        logger.info("reference log-probabilities of %d pairs", len(self._encoded))
+        self.reference_ = self.score(self._encoded, progress=cfg.progress)
+        if "label" not in table.columns:
+            return None
+        return torch.tensor(table["label"].to_numpy(float), dtype=torch.float32)
+
+    def _add_degree_head(
+        self, params: list[Any], optimizer: torch.optim.Optimizer
+    ) -> None:
+        """A fresh degree head, its own learning rate, clipped with the policy."""
+        cfg = self.config
+        d_model = hidden_size(self.model)
+        device = next(self.model.parameters()).device
+        self.degree_head_ = DegreeHead(d_model, cfg.n_degrees).to(device)
+        head = list(self.degree_head_.parameters())
+        optimizer.add_param_group({"params": head, "lr": cfg.degree_head_lr})
+        params.extend(head)
+
     def _step(
         self,
-        encoded: list[EncodedPair],
         index: list[int],
         labels: Tensor | None,
         params: list[Any],
         optimizer: torch.optim.Optimizer,
     ) -> dict[str, float]:
-        """One optimizer step over the pairs ``index``; returns its metrics."""
+        """One optimizer step over the examples ``index``; returns its metrics."""
         cfg = self.config
         optimizer.zero_grad(set_to_none=True)
         losses, chosen, rejected = [], [], []
+        extra: dict[str, float] = {}
         for i in index:
-            out = self.pair_loss(encoded[i], self.reference_[i], labels, i)
-            # each pair's share of the step's mean loss, back-propagated now
-            (out.losses.sum() / len(index)).backward()
-            losses.append(out.losses.detach())
+            out, metrics = self._example_loss(i, labels)
+            # each example's share of the step's mean loss, back-propagated now
+            (out.losses.mean() / len(index)).backward()
+            losses.append(out.losses.detach().mean().reshape(1))
             chosen.append(out.chosen_rewards)
             rejected.append(out.rejected_rewards)
+            for name, value in metrics.items():
+                extra[name] = extra.get(name, 0.0) + value
         if cfg.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
@@ -364,7 +491,30 @@ class PreferenceTrainer:
             raise TrainerError(
                 f"the loss became {loss}; lower `learning_rate` or check the data"
             )
-        return {"loss": loss, **_batch_metrics(torch.cat(chosen), torch.cat(rejected))}
+        out_metrics = {
+            "loss": loss,
+            **_batch_metrics(torch.cat(chosen), torch.cat(rejected)),
+        }
+        if "adjacent_pairs" in extra:
+            out_metrics["adjacent_accuracy"] = (
+                extra["adjacent_correct"] / extra["adjacent_pairs"]
+            )
+        for name in ("degree_loss", "degree_accuracy"):
+            if name in extra:
+                out_metrics[name] = extra[name] / len(index)
+        return out_metrics
+
+    def _example_loss(
+        self, i: int, labels: Tensor | None
+    ) -> tuple[LossOutput, dict[str, float]]:
+        """Loss of training example ``i`` and the sums its metrics add."""
+        if self._lists:
+            return self.list_loss(self._lists[i], self.reference_[i])
+        if self.degree_head_ is not None:
+            return self.degree_loss(
+                self._encoded[i], self.reference_[i], self._copies[i]
+            )
+        return self.pair_loss(self._encoded[i], self.reference_[i], labels, i), {}
 
     def pair_loss(
         self,
@@ -393,8 +543,43 @@ class PreferenceTrainer:
         )
         return compute_loss(self.config.loss, logps, **dict(self.config.loss_params))
 
+    def list_loss(
+        self, item: EncodedList, reference: Tensor
+    ) -> tuple[LossOutput, dict[str, float]]:
+        """The listwise loss of one ranked list and its adjacent-order counts.
+
+        See :func:`~prefkit.optimize.lists.list_loss`.
+        """
+        cfg = self.config
+        return list_loss(self.model, item, reference, cfg.loss_params, cfg.chunk_size)
+
+    def degree_loss(
+        self, pair: EncodedPair, reference: Tensor, copies: list[list[int]]
+    ) -> tuple[LossOutput, dict[str, float]]:
+        """SPO loss of one pair and its degraded copies, with the degree head.
+
+        See :func:`~prefkit.optimize.degrees.pair_degree_loss`.
+        """
+        cfg = self.config
+        if self.degree_head_ is None:
+            raise TrainerError("no degree head: call fit() with loss 'spo' first")
+        return pair_degree_loss(
+            self.model,
+            self.degree_head_,
+            pair,
+            reference,
+            copies,
+            cfg.loss_params,
+            cfg.chunk_size,
+        )
+
     def save(self, folder: str | Path) -> Path:
-        """Write the policy (LoRA merged) and tokenizer as a HF model folder."""
+        """Write the policy (LoRA merged) and tokenizer as a HF model folder.
+
+        With SPO the degree head goes beside them, in ``degree_head.pt``
+        (:meth:`DegreeHead.load <prefkit.optimize.degrees.DegreeHead.load>`
+        reads it back); HF loaders ignore that file.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         model = self.model
@@ -404,6 +589,8 @@ class PreferenceTrainer:
             model = copy.deepcopy(model).merge_and_unload()
         model.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
+        if self.degree_head_ is not None:
+            self.degree_head_.save(folder / HEAD_FILE)
         logger.info("saved %s", folder)
         return folder
 

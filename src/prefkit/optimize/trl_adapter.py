@@ -6,6 +6,10 @@ as TRL computes them (same forward, same fused output head, precomputed or
 live reference), hands them to :func:`prefkit.optimize.losses.compute_loss`
 and logs TRL's reward metrics. Everything else (Accelerate, multi-GPU,
 DeepSpeed, PEFT, logging, checkpoints) stays TRL's.
+
+TRL's batches hold two completions per prompt, so ``listwise`` runs here
+as its k = 2 case (which is DPO); ranked lists of k > 2 responses train
+with :class:`~prefkit.optimize.trainer.PreferenceTrainer`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ _NON_MODEL_KEYS = {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}
 
 #: Losses needing inputs that TRL's DPO batches do not carry.
 TRL_UNSUPPORTED: dict[str, str] = {
-    "spo": "needs preference-degree scores and labels",
+    "spo": (
+        "needs degraded copies of the chosen response and a degree head over "
+        "their hidden states"
+    ),
     "rationale": "needs the log-probability of a rationale",
     "smpo": "needs soft labels",
 }
@@ -61,8 +68,9 @@ class RegistryDPOTrainer(DPOTrainer):  # type: ignore[misc]
         if prefkit_loss in TRL_UNSUPPORTED:
             raise TrainerError(
                 f"loss {prefkit_loss!r} {TRL_UNSUPPORTED[prefkit_loss]}, which "
-                "TRL's batches do not carry; use prefkit's PreferenceTrainer or "
-                "your own PreferenceLogps"
+                "TRL's batches (chosen and rejected sequences only) do not "
+                "carry; use prefkit's PreferenceTrainer or your own "
+                "PreferenceLogps"
             )
         self.prefkit_loss = prefkit_loss
         self.loss_params = dict(loss_params or {})
