@@ -100,6 +100,10 @@ def make_pairs(
         ``"all"``: every pair of models on each prompt; ``"baseline:MODEL"``:
         each other model against MODEL (which becomes ``model_b``);
         ``"sample:N"``: N pairs drawn without replacement from ``"all"``.
+        ``"adaptive:N"`` picks pairs from verdicts as they arrive, so it is
+        not a table made up front: run it with
+        :func:`prefkit.judge.adaptive.judge_adaptive` (``prefkit evaluate
+        --pairs adaptive:N`` does).
     seed : int, default=0
         Seed of ``sample:N``.
 
@@ -117,10 +121,16 @@ def make_pairs(
     """
     cands = validate_candidates(candidates)
     kind, _, arg = plan.partition(":")
+    if kind == "adaptive":
+        raise JudgeError(
+            f"pairing plan {plan!r} picks pairs from verdicts as they arrive, "
+            "so it cannot be made up front; use prefkit evaluate --pairs "
+            f"{plan} or prefkit.judge.adaptive.judge_adaptive"
+        )
     if kind not in ("all", "baseline", "sample") or (kind == "all" and arg):
         raise JudgeError(
             f"pairing plan {plan!r} is not known; "
-            "expected all, baseline:MODEL or sample:N"
+            "expected all, baseline:MODEL, sample:N or adaptive:N"
         )
     rows: list[dict[str, Any]] = []
     for pid, group in cands.groupby("prompt_id", sort=False):
