@@ -52,7 +52,10 @@ def test_demo_prompts_are_not_made_paths(tmp_path: Path) -> None:
         ({"prompts": "p", "candidates": "c"}, "got prompts, candidates"),
         ({"prompts": "p", "judges": ("likelihood",)}, "setting 'systems'"),
         ({"candidates": "c"}, "setting 'judges' is invalid"),
-        ({"comparisons": "c", "pairs": "some"}, "all, baseline:MODEL or sample:N"),
+        (
+            {"comparisons": "c", "pairs": "some"},
+            "all, baseline:MODEL, sample:N or adaptive:N",
+        ),
         ({"comparisons": "c", "pairs": "sample:0"}, "sample:N"),
         ({"comparisons": "c", "ties": "maybe"}, "setting 'ties'"),
         ({"comparisons": "c", "ci": "exact"}, "setting 'ci'"),

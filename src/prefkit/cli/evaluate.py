@@ -22,6 +22,10 @@ from prefkit.cli.common import (
     print_json,
 )
 
+#: Probes the demo runs: content-free padding tells a length preference from a
+#: preference for better answers, which the passive audit cannot without gold.
+DEMO_PROBES = "verbosity"
+
 BOARD_COLUMNS = ("rank", "model", "rating", "lower", "upper", "win_rate", "lc_win_rate")
 
 
@@ -114,7 +118,29 @@ def evaluate(
     ] = None,
     pairs: Annotated[
         str | None,
-        typer.Option("--pairs", help="Pairing plan: all, baseline:MODEL or sample:N."),
+        typer.Option(
+            "--pairs",
+            help="Pairing plan: all, baseline:MODEL, sample:N (uniform) or "
+            "adaptive:N (N pairs judged in stages aimed at unsure neighbouring "
+            "ranks).",
+        ),
+    ] = None,
+    stages: Annotated[
+        int | None,
+        typer.Option("--stages", help="Judging stages of an adaptive:N plan."),
+    ] = None,
+    probes: Annotated[
+        str | None,
+        typer.Option(
+            "--probes",
+            help="Live bias probes after judging, as in prefkit audit: all or a "
+            "list of bandwagon, authority, distraction, reflection, verbosity, "
+            "position.",
+        ),
+    ] = None,
+    probe_pairs: Annotated[
+        int | None,
+        typer.Option("--probe-pairs", help="Pairs the probes re-judge (sampled)."),
     ] = None,
     baseline: Annotated[
         str | None,
@@ -177,6 +203,9 @@ def evaluate(
     changes: dict[str, Any] = {
         "judges": tuple(judge) if judge else None,
         "pairs": pairs,
+        "stages": stages,
+        "probes": probes,
+        "probe_pairs": probe_pairs,
         "baseline": baseline,
         "gold": str(gold) if gold else None,
         "format": fmt,
@@ -200,13 +229,21 @@ def evaluate(
 
 @clean_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "prefkit-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "--output", "-o", help="Output folder.")
+    ] = Path("prefkit-demo"),
     prompts: Annotated[
         int | None,
         typer.Option("--prompts", help="Use only the first N built-in instructions."),
     ] = None,
+    probes: Annotated[
+        str,
+        typer.Option(
+            "--probes",
+            help="Live bias probes of both judges (as in prefkit audit); 'none' "
+            "for the passive audits only.",
+        ),
+    ] = DEMO_PROBES,
     seed: SeedOption = 0,
     as_json: JsonOption = False,
 ) -> None:
@@ -225,6 +262,8 @@ def demo(
     from prefkit.evaluate import evaluate as run
 
     config = demo_config(str(out), n_prompts=prompts, seed=seed)
+    if probes.strip() != "none":
+        config = replace(config, probes=tuple(probes.split(",")))
     start = time.perf_counter()
     result = run(config, progress=not as_json, on_step=_announce(5))
     _show(result, as_json, time.perf_counter() - start)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -50,15 +51,32 @@ def _bad(name: str, got: object, expected: str) -> ConfigError:
 
 
 def check_plan(plan: str) -> None:
-    """Raise unless ``plan`` is ``all``, ``baseline:MODEL`` or ``sample:N``."""
+    """Raise unless ``plan`` is ``all``, ``baseline:MODEL``, ``sample:N`` or
+    ``adaptive:N``."""
     kind, _, arg = plan.partition(":")
     ok = (
         (kind == "all" and not arg)
         or (kind == "baseline" and bool(arg))
-        or (kind == "sample" and arg.isdigit() and int(arg) > 0)
+        or (kind in ("sample", "adaptive") and arg.isdigit() and int(arg) > 0)
     )
     if not ok:
-        raise _bad("pairs", plan, "all, baseline:MODEL or sample:N (N > 0)")
+        raise _bad("pairs", plan, "all, baseline:MODEL, sample:N or adaptive:N (N > 0)")
+
+
+def check_probes(probes: str | Sequence[str]) -> tuple[str, ...]:
+    """Probe names as ``prefkit audit --probes`` reads them (``all`` expanded)."""
+    from prefkit.audit.probes import PROBES, ProbeError, parse_probes
+
+    if not probes:
+        return ()
+    try:
+        return tuple(parse_probes(probes if isinstance(probes, str) else [*probes]))
+    except ProbeError:
+        raise _bad(
+            "probes",
+            probes if isinstance(probes, str) else ",".join(probes),
+            f"all or a comma-separated list of {', '.join(PROBES)}",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -135,7 +153,13 @@ class EvaluateConfig:
     jury : {"mean", "majority"}, default="mean"
         How several judges are combined.
     pairs : str, default="all"
-        Pairing plan: ``all``, ``baseline:MODEL`` or ``sample:N``.
+        Pairing plan: ``all``, ``baseline:MODEL``, ``sample:N`` (uniform) or
+        ``adaptive:N`` (N pairs judged in ``stages``, later stages aimed at
+        the neighbouring ranks the verdicts so far leave unsure; see
+        :mod:`prefkit.judge.adaptive`). Plans apply to prompts and
+        candidates; a comparisons table is judged as given.
+    stages : int, default=5
+        Judging stages of an ``adaptive:N`` plan.
     dual_order : bool, default=True
         Judge each pair in both display orders.
     disagreement : {"tie", "average", "drop"}, default="tie"
@@ -154,6 +178,13 @@ class EvaluateConfig:
         Style-control features of the fit (e.g. ``("length",)``).
     rounds : int, default=1000
         Bootstrap rounds of the rank CIs and of the audit.
+    probes : tuple of str, default=()
+        Active bias probes run after judging with each live judge (as
+        ``prefkit audit --probes``: ``all`` or names among bandwagon,
+        authority, distraction, reflection, verbosity, position). Empty: the
+        passive audits only.
+    probe_pairs : int, default=40
+        Pairs the probes re-judge: a seeded sample of the run's pairs.
     n_uncertain : int, default=20
         Items listed in the report and written to ``human_queue.jsonl``.
     cache : str or None, default=None
@@ -176,6 +207,7 @@ class EvaluateConfig:
     judges: tuple[str, ...] = ()
     jury: Literal["mean", "majority"] = "mean"
     pairs: str = "all"
+    stages: int = 5
     dual_order: bool = True
     disagreement: Literal["tie", "average", "drop"] = "tie"
     baseline: str | None = None
@@ -185,6 +217,8 @@ class EvaluateConfig:
     ci: Literal["sandwich", "bootstrap", "none"] = "sandwich"
     control: tuple[str, ...] = ()
     rounds: int = 1000
+    probes: tuple[str, ...] = ()
+    probe_pairs: int = 40
     n_uncertain: int = 20
     cache: str | None = None
     output: str = "prefkit-runs/latest"
@@ -214,6 +248,26 @@ class EvaluateConfig:
                 "or given candidates",
             )
         check_plan(self.pairs)
+        if self.comparisons and self.pairs != "all":
+            raise _bad(
+                "pairs",
+                self.pairs,
+                "all with a comparisons table (its pairs are judged as given); "
+                "pairing plans apply to prompts and candidates",
+            )
+        if self.stages < 1:
+            raise _bad("stages", self.stages, "an int >= 1")
+        # frozen: the normalised names are set once, here
+        object.__setattr__(self, "probes", check_probes(self.probes))
+        if self.probes and not self.judges:
+            raise _bad(
+                "probes",
+                ",".join(self.probes),
+                "no probes without a live judge: name one in judges "
+                "(e.g. judges: [local]) or drop probes",
+            )
+        if self.probe_pairs < 1:
+            raise _bad("probe_pairs", self.probe_pairs, "an int >= 1")
         for name, value, allowed in (
             ("ties", self.ties, TIES),
             ("ci", self.ci, CIS),
@@ -280,7 +334,9 @@ def config_from_dict(
             )
         systems.append(SystemSpec(**item))
     values["systems"] = tuple(systems)
-    for key in ("judges", "control", "notes"):
+    if isinstance(values.get("probes"), str):
+        values["probes"] = values["probes"].split(",")
+    for key in ("judges", "control", "notes", "probes"):
         if key in values:
             values[key] = _tuple(values[key])
     return EvaluateConfig(**values)

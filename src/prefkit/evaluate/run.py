@@ -29,14 +29,17 @@ import pandas as pd
 from prefkit.data import read_table, write_table
 from prefkit.evaluate.config import ConfigError, EvaluateConfig
 from prefkit.evaluate.steps import (
+    ProbeResult,
     Progress,
     RankResult,
+    adaptive_judge_step,
     audit_step,
     generate_step,
     judge_step,
     load_comparisons,
     main_judge,
     pair_step,
+    probe_step,
     rank_step,
     read_prompts,
     unjudged,
@@ -80,6 +83,10 @@ class RunResult:
         Generated or given responses.
     timings : dict of str to float
         Seconds spent in each step.
+    plan : dict or None
+        The adaptive pairing plan's record (stage sizes and rules), if used.
+    probes : ProbeResult or None
+        The active probes' record, when probes were asked for.
     """
 
     folder: Path
@@ -88,6 +95,8 @@ class RunResult:
     audit: Any
     candidates: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    plan: dict[str, Any] | None = None
+    probes: ProbeResult | None = None
 
     @property
     def leaderboard(self) -> pd.DataFrame:
@@ -148,8 +157,8 @@ def _inputs(
     timings: dict[str, float],
     progress: Progress,
     on_step: Callable[[str], None] | None,
-) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-    """The candidates (if any) and the judged comparisons of a run."""
+) -> tuple[pd.DataFrame | None, pd.DataFrame, dict[str, Any] | None]:
+    """The candidates (if any), the judged comparisons and the adaptive plan."""
     cache = config.cache_path
     cache.parent.mkdir(parents=True, exist_ok=True)
     candidates = None
@@ -165,6 +174,21 @@ def _inputs(
             )
     elif config.candidates:
         candidates = read_table(config.candidates)
+    if candidates is not None and config.pairs.startswith("adaptive:"):
+        with _timed("judge", timings, on_step):
+            judged, plan = adaptive_judge_step(
+                candidates,
+                int(config.pairs.partition(":")[2]),
+                config.judges,
+                stages=config.stages,
+                jury=config.jury,
+                dual_order=config.dual_order,
+                disagreement=config.disagreement,
+                cache=cache,
+                seed=config.seed,
+                progress=progress,
+            )
+        return candidates, judged, plan.to_dict()
     if candidates is not None:
         pairs = pair_step(candidates, config.pairs, seed=config.seed)
     else:
@@ -174,7 +198,7 @@ def _inputs(
         )
         has_verdicts = "winner" in table.columns and table["winner"].notna().all()
         if has_verdicts and not config.judges:
-            return None, table
+            return None, table, None
         if not config.judges:
             raise ConfigError(
                 f"{config.comparisons} holds pairs without verdicts; name a judge "
@@ -192,7 +216,18 @@ def _inputs(
             seed=config.seed,
             progress=progress,
         )
-    return candidates, judged
+    return candidates, judged, None
+
+
+def with_probes(audit: Any, probes: ProbeResult) -> Any:
+    """The passive audit with the probes' rows appended (one table)."""
+    from prefkit.audit import AuditResult
+
+    if audit is None:
+        return AuditResult(probes.table)
+    table = pd.concat([audit.table, probes.table], ignore_index=True)
+    table["flag"] = table["flag"].astype(bool)
+    return AuditResult(table, dict(audit.details))
 
 
 def _notes(config: EvaluateConfig, comparisons: pd.DataFrame) -> tuple[str, ...]:
@@ -243,6 +278,8 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "timings_seconds": result.timings,
             "n_comparisons": len(table),
+            "pairing": result.plan or {"plan": config.pairs},
+            "probes": result.probes.to_dict() if result.probes is not None else None,
             "judges": sorted(table["judge"].astype(str).unique())
             if "judge" in table
             else [],
@@ -391,7 +428,7 @@ def evaluate(
     folder = Path(config.output)
     folder.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    candidates, comparisons = _inputs(config, timings, progress, on_step)
+    candidates, comparisons, plan = _inputs(config, timings, progress, on_step)
 
     with _timed("rank", timings, on_step):
         rank = rank_step(
@@ -414,7 +451,23 @@ def evaluate(
             rounds=config.rounds,
             seed=config.seed,
         )
-    result = RunResult(folder, comparisons, rank, audit, candidates, timings)
+        probes = None
+        if config.probes:
+            probes = probe_step(
+                comparisons,
+                config.judges,
+                config.probes,
+                n_pairs=config.probe_pairs,
+                dual_order=config.dual_order,
+                cache=config.cache_path,
+                rounds=config.rounds,
+                seed=config.seed,
+                progress=progress,
+            )
+            audit = with_probes(audit, probes)
+    result = RunResult(
+        folder, comparisons, rank, audit, candidates, timings, plan, probes
+    )
 
     with _timed("report", timings, on_step):
         data = report_data(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prefkit.data import load, read_table
@@ -128,6 +129,54 @@ def pair_step(
     from prefkit.judge import make_pairs
 
     return make_pairs(candidates, plan=plan, seed=seed)
+
+
+def adaptive_judge_step(
+    candidates: pd.DataFrame,
+    budget: int,
+    judges: Sequence[str],
+    *,
+    stages: int = 5,
+    jury: str = "mean",
+    dual_order: bool = True,
+    disagreement: str = "tie",
+    cache: str | os.PathLike[str] | None = None,
+    seed: int = 0,
+    progress: Progress = True,
+) -> tuple[pd.DataFrame, Any]:
+    """Judge ``budget`` pairs of the candidates under the ``adaptive:N`` plan.
+
+    :func:`prefkit.judge.adaptive.judge_adaptive` picks each stage's pairs
+    from the verdicts so far (the jury's when there is one) and calls
+    :func:`judge_step` once per stage; with a cache a re-run replays the
+    same stages. Returns the judged comparisons and the plan (stage sizes
+    and rules).
+    """
+    from prefkit.judge import make_pairs
+    from prefkit.judge.adaptive import judge_adaptive
+
+    def judge(pairs: pd.DataFrame) -> pd.DataFrame:
+        return judge_step(
+            pairs,
+            judges,
+            jury=jury,
+            dual_order=dual_order,
+            disagreement=disagreement,
+            cache=cache,
+            seed=seed,
+            progress=progress,
+        )
+
+    def fit_rows(judged: pd.DataFrame) -> pd.DataFrame:
+        main = main_judge(judged)
+        if main is None:
+            return judged
+        return judged[judged["judge"].astype(str) == main]
+
+    pool = make_pairs(candidates, plan="all", seed=seed)
+    return judge_adaptive(
+        pool, budget, judge, stages=stages, seed=seed, fit_rows=fit_rows
+    )
 
 
 def unjudged(comparisons: pd.DataFrame) -> pd.DataFrame:
@@ -348,3 +397,150 @@ def load_comparisons(
             "responses) or pass it as candidates",
         )
     return table
+
+
+#: Why a judge of a run is left out of the active probes.
+NOT_PROBED_REPLAY = (
+    "replayed verdicts cannot be re-judged on rewritten responses; probe the "
+    "judge that produced them live"
+)
+NOT_PROBED_ORDER = (
+    "a response scorer scores each response on its own, so the display order "
+    "cannot change its verdict"
+)
+
+
+def probe_sample(comparisons: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded sample of ``n`` of the run's distinct pairs, without verdicts."""
+    table = comparisons
+    if "judge" in table.columns and len(table):
+        first = str(table["judge"].iloc[0])
+        table = table[table["judge"].astype(str) == first]
+    pairs = unjudged(table)
+    key = [c for c in ("prompt_id", "model_a", "model_b") if c in pairs.columns]
+    pairs = pairs.drop_duplicates(subset=key).reset_index(drop=True)
+    size = min(n, len(pairs))
+    picked = np.random.default_rng(seed).choice(len(pairs), size=size, replace=False)
+    return pairs.iloc[np.sort(picked)].reset_index(drop=True)
+
+
+def _skipped_probe_rows(names: Sequence[str], judge: str, why: str) -> list[Any]:
+    """One skipped audit row per probe, saying why."""
+    from prefkit.audit.result import make_row
+
+    return [
+        make_row(
+            "probe",
+            "first_slot_rate" if name == "position" else f"{name}_shift",
+            judge,
+            None,
+            note=f"skipped: {why}",
+        )
+        for name in names
+    ]
+
+
+@dataclass
+class ProbeResult:
+    """What :func:`probe_step` returns.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Audit rows of the probes (``audit="probe"``), skipped ones with the
+        reason in ``note``.
+    n_pairs : int
+        Pairs the probes re-judged.
+    probed : list of str
+        Judges probed live.
+    skipped : dict of str to str
+        Judges (or probes) left out, and why.
+    """
+
+    table: pd.DataFrame
+    n_pairs: int
+    probed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run.json record of the probes."""
+        return {
+            "pairs": self.n_pairs,
+            "probed": list(self.probed),
+            "skipped": dict(self.skipped),
+        }
+
+
+def probe_step(
+    comparisons: pd.DataFrame,
+    judges: Sequence[str],
+    probes: Sequence[str],
+    *,
+    n_pairs: int = 40,
+    dual_order: bool = True,
+    cache: str | os.PathLike[str] | None = None,
+    rounds: int = 1000,
+    seed: int = 0,
+    progress: Progress = True,
+) -> ProbeResult:
+    """Active bias probes with every live judge of a run, on a sample of its pairs.
+
+    Each judge spec is probed with :func:`prefkit.audit.probes.probe` on the
+    same seeded sample of ``n_pairs`` pairs (:func:`probe_sample`), through
+    the run's cache (a re-run is served from it, and the unperturbed
+    verdicts are those of the judge step). Replayed verdicts (``replay:``)
+    are not probed, nor is the jury (its verdicts combine its jurors', which
+    are probed each); a response scorer (``likelihood``) takes every cue
+    probe but not ``position``, which cannot move it. The position probe's
+    rows are labelled ``audit="probe"`` so they stand apart from the passive
+    position audit.
+    """
+    from prefkit.audit.probes import probe
+    from prefkit.audit.result import build_table
+    from prefkit.judge.backends import ResponseScorer, judge_id, make_backend
+
+    pairs = probe_sample(comparisons, n_pairs, seed)
+    result = ProbeResult(table=build_table([], warn=False), n_pairs=len(pairs))
+    tables: list[pd.DataFrame] = []
+    if len(judges) > 1:
+        logger.info(
+            "the jury is not probed: its verdicts combine its jurors', each "
+            "probed on its own"
+        )
+    for spec in judges:
+        backend = make_backend(spec)
+        label = judge_id(backend)
+        if hasattr(backend, "verdicts"):
+            logger.info("not probing %s: %s", label, NOT_PROBED_REPLAY)
+            result.skipped[label] = NOT_PROBED_REPLAY
+            tables.append(
+                build_table(_skipped_probe_rows(probes, label, NOT_PROBED_REPLAY))
+            )
+            continue
+        names = list(probes)
+        if isinstance(backend, ResponseScorer) and "position" in names:
+            logger.info("no position probe for %s: %s", label, NOT_PROBED_ORDER)
+            result.skipped[f"{label} position"] = NOT_PROBED_ORDER
+            tables.append(
+                build_table(_skipped_probe_rows(["position"], label, NOT_PROBED_ORDER))
+            )
+            names.remove("position")
+        if not names:
+            continue
+        logger.info("probing %s with %s on %d pairs", label, names, len(pairs))
+        found = probe(
+            pairs,
+            backend,
+            probes=names,
+            dual_order=dual_order,
+            rounds=rounds,
+            seed=seed,
+            cache=cache,
+            progress=progress,
+        ).table
+        found["audit"] = "probe"
+        tables.append(found)
+        result.probed.append(label)
+    if tables:
+        result.table = pd.concat(tables, ignore_index=True)
+    return result

@@ -1,0 +1,163 @@
+"""Active probes and the adaptive pairing plan inside ``evaluate``, with fake
+judges registered as judge specs (no model, no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prefkit.evaluate import ConfigError, EvaluateConfig, evaluate
+from prefkit.judge.backends import BACKENDS
+from prefkit.judge.types import Completion, Request
+
+
+class FirstSlotJudge:
+    """Answers "A" whatever it is shown: a planted position bias. Counts calls."""
+
+    name, model, max_concurrency = "firstslot", "always-a", None
+    calls: ClassVar[list[int]] = []
+
+    async def complete(self, request: Request) -> Completion:
+        FirstSlotJudge.calls.append(1)
+        return Completion("A")
+
+
+class ShortScorer:
+    """A response scorer preferring shorter responses (score = -characters)."""
+
+    name, model, scale = "short", "minus-length", 50.0
+
+    def score_responses(self, prompts: Any, responses: Any) -> Any:
+        return np.array([-float(len(r)) for r in responses])
+
+
+@pytest.fixture
+def fake_judges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the fakes as the judge specs ``firstslot`` and ``short``."""
+    monkeypatch.setitem(BACKENDS, "firstslot", lambda arg: FirstSlotJudge())
+    monkeypatch.setitem(BACKENDS, "short", lambda arg: ShortScorer())
+    FirstSlotJudge.calls.clear()
+
+
+def _candidates(path: Path, n_prompts: int = 24) -> str:
+    """Three models of different lengths answering every prompt."""
+    rows = [
+        {
+            "prompt_id": f"p{i}",
+            "prompt": f"Question {i}?",
+            "model": model,
+            "response": f"Answer {i} from {model}. " + "More words. " * k,
+        }
+        for i in range(n_prompts)
+        for model, k in (("terse", 0), ("medium", 3), ("long", 8))
+    ]
+    file = path / "candidates.jsonl"
+    pd.DataFrame(rows).to_json(file, orient="records", lines=True)
+    return str(file)
+
+
+def test_probes_flag_a_planted_position_bias_in_audit_and_report(
+    tmp_path: Path, fake_judges: None
+) -> None:
+    """The position probe flags the first-slot judge; the flag and its plain
+    sentence reach audit.json, report.html and run.json; a re-run is cached."""
+    config = EvaluateConfig(
+        candidates=_candidates(tmp_path),
+        judges=("firstslot", "short"),
+        probes=("position", "verbosity"),
+        probe_pairs=20,
+        rounds=200,
+        output=str(tmp_path / "out"),
+    )
+    with pytest.warns(Warning):
+        evaluate(config, progress=False)
+    out = tmp_path / "out"
+    table = pd.DataFrame(json.loads((out / "audit.json").read_text())["table"])
+    probes = table[table["audit"] == "probe"].set_index(["judge", "figure"])
+    first = probes.loc[("firstslot:always-a", "first_slot_rate")]
+    assert first["flag"] and first["value"] == 1.0
+    assert (first["band_low"], first["band_high"]) == (0.45, 0.55)
+    # the scorer cannot be moved by order: its position probe is skipped, saying why
+    skipped = probes.loc[("short:minus-length", "first_slot_rate")]
+    assert (
+        pd.isna(skipped["value"])
+        and "scores each response on its own" in (skipped["note"])
+    )
+    # padding makes the short-preferring scorer's padded side lose
+    shift = probes.loc[("short:minus-length", "verbosity_shift")]
+    assert shift["flag"] and shift["upper"] < -0.05
+    # the first-slot judge answers A in both orders: padding cannot move it
+    assert abs(probes.loc[("firstslot:always-a", "verbosity_shift"), "value"]) < 1e-9
+
+    html = (out / "report.html").read_text()
+    assert "verbosity_shift" in html
+    assert "Judge &#x27;short:minus-length&#x27; prefers the shorter response" in html
+    assert "Judge &#x27;firstslot:always-a&#x27; favours the response shown first" in (
+        html
+    )
+    run = json.loads((out / "run.json").read_text())
+    assert run["settings"]["probes"] == ["position", "verbosity"]
+    assert run["probes"]["pairs"] == 20
+    assert run["probes"]["probed"] == ["firstslot:always-a", "short:minus-length"]
+
+    calls = len(FirstSlotJudge.calls)
+    with pytest.warns(Warning):
+        evaluate(config, progress=False)
+    assert len(FirstSlotJudge.calls) == calls
+
+
+def test_adaptive_plan_runs_in_stages_and_is_recorded(
+    tmp_path: Path, fake_judges: None
+) -> None:
+    """adaptive:N judges exactly N distinct pairs in the given stages, and
+    run.json records the plan, stage sizes and rules."""
+    config = EvaluateConfig(
+        candidates=_candidates(tmp_path),
+        judges=("short",),
+        pairs="adaptive:30",
+        stages=3,
+        rounds=0,
+        output=str(tmp_path / "out"),
+    )
+    result = evaluate(config, progress=False)
+    comparisons = result.comparisons
+    assert len(comparisons) == 30
+    assert not comparisons[["prompt_id", "model_a", "model_b"]].duplicated().any()
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["pairing"]["plan"] == "adaptive:30"
+    assert run["pairing"]["stage_sizes"] == [10, 10, 10]
+    assert run["pairing"]["stage_rules"] == ["spread", "ci_gain", "ci_gain"]
+    assert run["settings"]["stages"] == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"candidates": "c", "judges": ("x",), "pairs": "adaptive:0"}, "adaptive:N"),
+        ({"candidates": "c", "judges": ("x",), "pairs": "adaptive"}, "adaptive:N"),
+        ({"candidates": "c", "judges": ("x",), "stages": 0}, "setting 'stages'"),
+        ({"comparisons": "c", "pairs": "adaptive:5"}, "judged as given"),
+        ({"candidates": "c", "judges": ("x",), "probes": "flattery"}, "probes"),
+        ({"comparisons": "c", "probes": "position"}, "without a live judge"),
+        (
+            {"candidates": "c", "judges": ("x",), "probe_pairs": 0},
+            "setting 'probe_pairs'",
+        ),
+    ],
+)
+def test_config_refuses_bad_plans_and_probes(kwargs: dict, match: str) -> None:  # type: ignore[type-arg]
+    """Each invalid plan or probe setting is refused, naming the setting."""
+    with pytest.raises(ConfigError, match=match):
+        EvaluateConfig(**kwargs)
+
+
+def test_probes_accept_the_audit_syntax() -> None:
+    """'all' expands and comma-separated text splits, as in prefkit audit --probes."""
+    config = EvaluateConfig(candidates="c", judges=("x",), probes="bandwagon, position")
+    assert config.probes == ("bandwagon", "position")
+    assert len(EvaluateConfig(candidates="c", judges=("x",), probes="all").probes) == 6
