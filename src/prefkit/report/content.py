@@ -87,6 +87,117 @@ class ReportData:
             )
 
 
+@dataclass(frozen=True)
+class Plain:
+    """What a flagged figure means, in words, on each side of its band.
+
+    Attributes
+    ----------
+    above, below : str
+        What the judge does when the figure lies above / below the band
+        (completes "Judge 'X' ...").
+    then : str
+        What follows for the reader of the leaderboard.
+    """
+
+    above: str
+    below: str
+    then: str
+
+
+LENGTH_THEN = (
+    "its ranking of systems that answer at different lengths is not trustworthy"
+)
+CUE_THEN = "its verdicts move with text that adds nothing to the answer"
+
+
+def _cue(what: str) -> Plain:
+    """The wording of an injected-cue probe."""
+    return Plain(
+        f"is swayed towards a response with {what}",
+        f"is swayed against a response with {what}",
+        CUE_THEN,
+    )
+
+
+#: Plain wording of every figure that can be flagged, keyed by figure name
+#: (the passive audits and the active probes share them).
+PLAIN: dict[str, Plain] = {
+    "first_slot_rate": Plain(
+        "favours the response shown first",
+        "favours the response shown second",
+        "its verdicts depend on the display order, so judge every pair in both "
+        "orders (averaging them cancels part of this)",
+    ),
+    "longer_pick_excess": Plain(
+        "prefers the longer response more often than the gold labels do",
+        "prefers the shorter response more often than the gold labels do",
+        LENGTH_THEN,
+    ),
+    "length_coef": Plain(
+        "prefers the longer response", "prefers the shorter response", LENGTH_THEN
+    ),
+    "verbosity_shift": Plain(
+        "prefers the longer response (padding an answer with content-free "
+        "filler makes it win more often)",
+        "prefers the shorter response (padding an answer with content-free "
+        "filler makes it lose more often)",
+        LENGTH_THEN,
+    ),
+    "bandwagon_shift": _cue("a claim that most people preferred it"),
+    "authority_shift": _cue("a fabricated citation"),
+    "distraction_shift": _cue("an irrelevant sentence"),
+    "reflection_shift": _cue("a show of second thoughts"),
+    "self_win_excess": Plain(
+        "favours responses of its own model family",
+        "disfavours responses of its own model family",
+        "its ranking of its own family against the others is not trustworthy",
+    ),
+    "sd_ratio": Plain(
+        "spreads its grades wider than the gold grades",
+        "squeezes its grades narrower than the gold grades",
+        "its grades are not on the gold scale",
+    ),
+    "ece": Plain(
+        "is miscalibrated: its probabilities do not match how often it agrees "
+        "with the gold labels",
+        "is miscalibrated: its probabilities do not match how often it agrees "
+        "with the gold labels",
+        "do not read its probabilities as chances",
+    ),
+    "overconfidence": Plain(
+        "is over-confident: it is surer than its agreement with the gold labels",
+        "is under-confident: it is less sure than its agreement with the gold labels",
+        "do not read its probabilities as chances",
+    ),
+}
+
+
+def _interval(row: Mapping[Any, Any]) -> str:
+    """``value (95% CI [lower, upper]; band [low, high])`` of an audit row."""
+    return (
+        f"{row['audit']} {row['figure']} = {float(row['value']):.3g} (95% CI "
+        f"[{float(row['lower']):.3g}, {float(row['upper']):.3g}], outside the "
+        f"band [{float(row['band_low']):.3g}, {float(row['band_high']):.3g}] "
+        "an unbiased judge stays in)"
+    )
+
+
+def plain_sentence(row: Mapping[Any, Any]) -> str | None:
+    """A flagged audit row as a plain sentence, or None for a figure without wording.
+
+    The direction comes from the side of the band the CI lies on, so the
+    sentence says what the judge does (e.g. "prefers the shorter response")
+    and what follows for the leaderboard.
+    """
+    plain = PLAIN.get(str(row["figure"]))
+    if plain is None:
+        return None
+    above = float(row["lower"]) > float(row["band_high"])
+    does = plain.above if above else plain.below
+    return f"Judge '{row['judge']}' {does}: {_interval(row)}; {plain.then}."
+
+
 def _flag_sentence(row: Mapping[Any, Any]) -> str:
     """One flagged audit row in words."""
     band = f"[{float(row['band_low']):.3g}, {float(row['band_high']):.3g}]"
@@ -101,14 +212,35 @@ def _flag_sentence(row: Mapping[Any, Any]) -> str:
     return text
 
 
+def _flagged_rows(data: ReportData) -> list[dict[Any, Any]]:
+    """The audit rows whose flag is raised (with their band)."""
+    if data.audit is None or data.audit.empty:
+        return []
+    flagged = data.audit[data.audit["flag"].fillna(False).astype(bool)]
+    return [
+        r
+        for r in flagged.to_dict(orient="records")
+        if {"band_low", "band_high"} <= set(r)
+    ]
+
+
 def findings(data: ReportData) -> list[str]:
     """Plain statements of the biases the data show, most important first.
 
-    A judge is called position-biased when the whole 95% CI of its first-slot
-    share lies outside :data:`POSITION_BAND`; every flagged audit row is
-    stated with its value, CI and band.
+    Every flagged audit row with a wording in :data:`PLAIN` comes first, as
+    a plain sentence with its direction, value, CI and band; then a judge
+    whose first-slot share (from the comparisons) has its whole 95% CI
+    outside :data:`POSITION_BAND` is called position-biased, unless the
+    audit already said so; then the other flagged rows, with their numbers.
     """
-    said: list[str] = []
+    rows = _flagged_rows(data)
+    plain = [(r, plain_sentence(r)) for r in rows]
+    said = [text for _, text in plain if text is not None]
+    told_order = {
+        str(r["judge"])
+        for r, text in plain
+        if text and r["figure"] == "first_slot_rate"
+    }
     effect = position_effect(data.comparisons)
     low, high = POSITION_BAND
     for rec in effect.to_dict(orient="records"):
@@ -117,7 +249,7 @@ def findings(data: ReportData) -> list[str]:
             float(rec["lower"]),
             float(rec["upper"]),
         )
-        if lower > high or upper < low:
+        if (lower > high or upper < low) and str(rec["judge"]) not in told_order:
             side = "first" if first > 0.5 else "second"
             said.append(
                 f"Judge '{rec['judge']}' is position-biased: it gave "
@@ -127,9 +259,5 @@ def findings(data: ReportData) -> list[str]:
                 f"judge gives about 50%). Read its verdicts with care; "
                 f"averaging both orders cancels part of this."
             )
-    if data.audit is not None and not data.audit.empty:
-        flagged = data.audit[data.audit["flag"].fillna(False).astype(bool)]
-        for flag_row in flagged.to_dict(orient="records"):
-            if {"band_low", "band_high"} <= set(flag_row):
-                said.append(_flag_sentence(flag_row))
+    said += [_flag_sentence(r) for r, text in plain if text is None]
     return said

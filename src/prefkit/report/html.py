@@ -280,8 +280,9 @@ def render_html(data: ReportData) -> str:
     )
     sections = []
 
-    said = [f'<div class="note">{esc(n)}</div>' for n in data.notes]
-    said += [f'<div class="finding">{esc(f)}</div>' for f in findings(data)]
+    # what the audit flags comes first: it says how far to trust the rest
+    said = [f'<div class="finding">{esc(f)}</div>' for f in findings(data)]
+    said += [f'<div class="note">{esc(n)}</div>' for n in data.notes]
     if said:
         sections.append(_section("findings", "Findings", "".join(said)))
 

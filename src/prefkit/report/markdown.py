@@ -31,7 +31,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 
 
 def render_markdown(data: ReportData) -> str:
-    """Leaderboard, flagged audit figures and findings as Markdown."""
+    """Findings (flagged audit figures in words first), then the leaderboard."""
     board = data.leaderboard
     columns = [
         c
@@ -47,13 +47,15 @@ def render_markdown(data: ReportData) -> str:
         )
         if c in board
     ]
-    parts = [f"## {_cell(data.title)}", "", markdown_table(board[columns])]
-    for name, table in data.tables.items():
-        parts += ["", f"### {_cell(name)}", "", markdown_table(table)]
-    said = list(data.notes) + findings(data)
+    parts = [f"## {_cell(data.title)}"]
+    # what the audit flags comes first: it says how far to trust the rest
+    said = findings(data) + list(data.notes)
     if said:
         parts += ["", "### Findings", ""]
         parts += [f"- {_cell(s)}" for s in said]
+    parts += ["", "### Leaderboard", "", markdown_table(board[columns])]
+    for name, table in data.tables.items():
+        parts += ["", f"### {_cell(name)}", "", markdown_table(table)]
     if data.audit is not None and len(data.audit):
         flagged = data.audit[data.audit["flag"].fillna(False).astype(bool)]
         parts += [
