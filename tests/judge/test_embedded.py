@@ -154,3 +154,88 @@ def test_transformers_runtime_shares_the_first_slot_bias() -> None:
     assert out["failures"].iloc[0] == []
     assert out["winner_ab"].iloc[0] == "a" and out["winner_ba"].iloc[0] == "b"
     assert out["p_a_ab"].iloc[0] > 0.5 > out["p_a_ba"].iloc[0]
+
+
+def _reference_chat(request):
+    """llama-cpp-python's own chat completion, with the logits of every position."""
+    from prefkit.models.llama import LLAMA_LOCK, load_llama
+
+    llm = load_llama(n_ctx=2048, logits_all=True)
+    with LLAMA_LOCK:
+        return llm.create_chat_completion(
+            messages=[{"role": r, "content": c} for r, c in request.messages],
+            max_tokens=request.max_tokens,
+            temperature=0.0,
+            logprobs=request.top_logprobs > 0,
+            top_logprobs=request.top_logprobs or None,
+        )["choices"][0]
+
+
+def test_in_process_llama_matches_its_own_chat_completion() -> None:
+    """Direct logits reading gives llama-cpp-python's greedy text and log-probs,
+    whatever the KV cache held before (prefix reuse changes nothing)."""
+    pytest.importorskip("llama_cpp")
+    from prefkit.judge.local import _llama_complete
+    from prefkit.judge.types import Request
+
+    row = LOPSIDED.iloc[1]
+    judge = Request(
+        messages=(
+            ("system", "You are a careful judge. Answer with A or B only."),
+            (
+                "user",
+                f"Question: {row.prompt}\n\nResponse A: {row.response_a}\n\n"
+                f"Response B: {row.response_b}\n\nWhich is better, A or B?",
+            ),
+        ),
+        max_tokens=4,
+        temperature=0.0,
+        top_logprobs=20,
+        seed=0,
+    )
+    writer = Request(
+        messages=(("system", "Be concise."), ("user", "Name three colours.")),
+        max_tokens=24,
+        temperature=0.0,
+        top_logprobs=0,
+        seed=0,
+    )
+    first = _llama_complete(judge)
+    _llama_complete(writer)  # the cache now holds another prompt's prefix
+    again = _llama_complete(judge)
+    assert again == first
+    ref = _reference_chat(judge)
+    assert first.text == ref["message"]["content"]
+    items = ref["logprobs"]["content"]
+    assert first.tokens == [str(i["token"]) for i in items]
+    for mine, item in zip(first.top_logprobs, items, strict=True):
+        theirs = {str(a["token"]): float(a["logprob"]) for a in item["top_logprobs"]}
+        shared = set(mine) & set(theirs)
+        assert len(shared) >= 15
+        for token in shared:
+            assert mine[token] == pytest.approx(theirs[token], abs=1e-4)
+    written = _llama_complete(writer)
+    assert written.text == _reference_chat(writer)["message"]["content"]
+    assert written.text.strip() and written.top_logprobs == []
+
+
+def test_in_process_llama_sampling_is_seeded() -> None:
+    """With a temperature, the same seed and sample give the same text."""
+    pytest.importorskip("llama_cpp")
+    from prefkit.judge.local import _llama_complete
+    from prefkit.judge.types import Request
+
+    def ask(sample: int):
+        return _llama_complete(
+            Request(
+                messages=(("user", "Write one sentence about the sea."),),
+                max_tokens=16,
+                temperature=1.0,
+                top_logprobs=0,
+                seed=3,
+                sample=sample,
+            )
+        )
+
+    assert ask(0) == ask(0)
+    assert len({ask(k).text for k in range(4)}) > 1

@@ -73,33 +73,92 @@ class LocalBackend:
 
 
 def _llama_complete(request: Request) -> Completion:
-    from prefkit.models.llama import LLAMA_LOCK, load_llama
+    """Answer ``request`` with llama.cpp, reading each step's logits directly.
 
-    llm = load_llama(n_ctx=2048, logits_all=True)
-    with LLAMA_LOCK:
-        reply = llm.create_chat_completion(
-            messages=[{"role": r, "content": c} for r, c in request.messages],
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            seed=request.seed + request.sample,
-            logprobs=request.top_logprobs > 0,
-            top_logprobs=request.top_logprobs or None,
-        )
-    choice = reply["choices"][0]
-    tokens: list[str] = []
+    llama-cpp-python's own chat completion needs ``logits_all=True`` for
+    log-probabilities, which copies the logits of every prompt position
+    (prompt length x 49,152 floats) and sorts the whole vocabulary in Python
+    for each generated token. Here only the last position's logits are read
+    (``llama_get_logits_ith``), the top alternatives come from
+    ``np.argpartition``, and the prompt's longest prefix already in the KV
+    cache (the judge's instructions, the same prompt in the other display
+    order) is not evaluated again. Greedy decoding (temperature 0) gives the
+    tokens llama.cpp's greedy sampler gives; with a temperature it samples
+    from the plain tempered softmax, seeded by ``seed + sample``.
+    """
+    from prefkit.models.llama import LLAMA_LOCK, chat_tokens, load_llama
+
+    llm = load_llama(n_ctx=2048)
+    prompt, stop_ids = chat_tokens(llm, request.messages)
+    n_ctx = llm.n_ctx()
+    if len(prompt) + request.max_tokens > n_ctx:
+        # keep the end of the prompt (the question and the answer cue)
+        prompt = prompt[-(n_ctx - request.max_tokens) :]
+    rng = np.random.default_rng(request.seed + request.sample)
+    k = request.top_logprobs
+    ids: list[int] = []
     tops: list[dict[str, float]] = []
-    for item in (choice.get("logprobs") or {}).get("content") or []:
-        tokens.append(str(item["token"]))
-        alternatives: dict[str, float] = {}
-        for alt in item.get("top_logprobs") or []:
-            # llama.cpp gives np.float32 and may list an empty-string token
-            token, value = str(alt["token"]), float(alt["logprob"])
-            old = alternatives.get(token)
-            alternatives[token] = (
-                value if old is None else float(np.logaddexp(old, value))
-            )
-        tops.append(alternatives)
-    return Completion(str(choice["message"]["content"] or ""), tokens, tops)
+    with LLAMA_LOCK:
+        _eval_reusing_prefix(llm, prompt)
+        for step in range(request.max_tokens):
+            logp = _last_logprobs(llm)
+            if request.temperature > 0:
+                z = logp / request.temperature
+                p = np.exp(z - z.max())
+                next_id = int(rng.choice(len(p), p=p / p.sum()))
+            else:
+                next_id = int(np.argmax(logp))
+            if next_id in stop_ids:
+                break
+            if k > 0:
+                tops.append(_top_alternatives(llm, logp, k))
+            ids.append(next_id)
+            if step + 1 < request.max_tokens:
+                llm.eval([next_id])
+    tokens = [_piece(llm, i) for i in ids]
+    text = llm.detokenize(ids).decode("utf-8", errors="replace")
+    return Completion(text, tokens, tops)
+
+
+def _eval_reusing_prefix(llm: Any, prompt: list[int]) -> None:
+    """Evaluate ``prompt``, keeping the KV cache of its longest cached prefix."""
+    cached = llm.input_ids[: llm.n_tokens]
+    same = 0
+    for a, b in zip(cached, prompt, strict=False):
+        if a != b:
+            break
+        same += 1
+    # at least the last prompt token is evaluated, so its logits are fresh
+    llm.n_tokens = min(same, len(prompt) - 1)
+    llm.eval(prompt[llm.n_tokens :])
+
+
+def _last_logprobs(llm: Any) -> NDArray[np.float64]:
+    """Log-probabilities of the next token after the last evaluated one."""
+    import llama_cpp
+
+    pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    logits = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),))
+    z = logits.astype(np.float64)
+    z -= z.max()
+    return z - np.log(np.exp(z).sum())
+
+
+def _top_alternatives(llm: Any, logp: NDArray[np.float64], k: int) -> dict[str, float]:
+    """The ``k`` likeliest tokens as ``{text: logprob}`` (equal texts merged)."""
+    best = np.argpartition(-logp, k)[:k]
+    best = best[np.argsort(-logp[best], kind="stable")]
+    out: dict[str, float] = {}
+    for i in best:
+        token, value = _piece(llm, int(i)), float(logp[i])
+        old = out.get(token)
+        out[token] = value if old is None else float(np.logaddexp(old, value))
+    return out
+
+
+def _piece(llm: Any, token: int) -> str:
+    """The text of one token (partial UTF-8 sequences replaced)."""
+    return str(llm.detokenize([token]).decode("utf-8", errors="replace"))
 
 
 _HF: dict[str, Any] = {}

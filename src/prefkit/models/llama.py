@@ -8,6 +8,7 @@ call (the judge backends run it in a worker thread).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -50,3 +51,41 @@ def load_llama(n_ctx: int = 2048, logits_all: bool = False, seed: int = 0) -> An
         seed=seed,
         verbose=False,
     )
+
+
+#: Chat formatters of the loaded models, by ``id(llm)`` (built once each).
+_FORMATTERS: dict[int, Any] = {}
+
+
+def _formatter(llm: Any) -> Any:
+    """llama-cpp-python's Jinja2 formatter of the GGUF's own chat template."""
+    found = _FORMATTERS.get(id(llm))
+    if found is None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        eos, bos = llm.token_eos(), llm.token_bos()
+        found = Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos],
+        )
+        _FORMATTERS[id(llm)] = found
+    return found
+
+
+def chat_tokens(
+    llm: Any, messages: Sequence[tuple[str, str]]
+) -> tuple[list[int], set[int]]:
+    """The prompt tokens of a chat under the GGUF's own template, and the stop ids.
+
+    The template is the model's ``tokenizer.chat_template``, rendered with
+    the generation prompt by llama-cpp-python's Jinja2 formatter and
+    tokenised as its chat completion does.
+    """
+    formatter = _formatter(llm)
+    result = formatter(messages=[{"role": r, "content": c} for r, c in messages])
+    tokens = llm.tokenize(
+        result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+    )
+    return list(tokens), {llm.token_eos(), *(formatter.stop_token_ids or ())}
