@@ -31,6 +31,8 @@ HH = Path(__file__).resolve().parents[2] / "shared" / "data" / "hh_rlhf"
 SYSTEM = "You are a helpful AI assistant."
 LR = 1e-5
 BETA = 0.1
+#: TRL settings that match prefkit's fp32 step without recomputation.
+MATCHED = {"bf16": False, "gradient_checkpointing": False}
 
 
 def pick_pairs(tokenizer: Any, n: int, low: int, high: int) -> list[dict[str, Any]]:
@@ -88,8 +90,16 @@ def run_prefkit(pairs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
     }
 
 
-def run_trl(pairs: list[dict[str, Any]], steps: int, out: str) -> dict[str, Any]:
-    """TRL's DPOTrainer (precomputed reference log-probs), same settings."""
+def run_trl(
+    pairs: list[dict[str, Any]], steps: int, out: str, defaults: bool = False
+) -> dict[str, Any]:
+    """TRL's DPOTrainer (precomputed reference log-probs), same settings.
+
+    TRL 1.x's DPOConfig turns on bf16 autocast and gradient checkpointing by
+    default; the matched run turns both off so that both trainers compute
+    in fp32 without recomputation (the losses can then agree). ``defaults``
+    keeps TRL's own defaults: what a user gets without setting them.
+    """
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -125,7 +135,7 @@ def run_trl(pairs: list[dict[str, Any]], steps: int, out: str) -> dict[str, Any]
         weight_decay=0.0, max_grad_norm=1.0, beta=BETA, logging_steps=1,
         report_to=[], save_strategy="no", use_cpu=True, max_length=1024,
         precompute_ref_log_probs=True, disable_tqdm=True, optim="adamw_torch",
-        seed=0,
+        seed=0, **({} if defaults else MATCHED),
     )  # fmt: skip
     start = time.perf_counter()
     trainer = DPOTrainer(
@@ -146,9 +156,10 @@ def run_trl(pairs: list[dict[str, Any]], steps: int, out: str) -> dict[str, Any]
 def child(which: str, steps: int, pairs_file: str, out: str) -> None:
     """Run one trainer and print its figures as JSON on the last line."""
     pairs = json.loads(Path(pairs_file).read_text())
-    result = (
-        run_prefkit(pairs, steps) if which == "prefkit" else run_trl(pairs, steps, out)
-    )
+    if which == "prefkit":
+        result = run_prefkit(pairs, steps)
+    else:
+        result = run_trl(pairs, steps, out, defaults=which == "trl-defaults")
     sys.stdout.write("\n" + json.dumps(result) + "\n")
 
 
@@ -156,7 +167,13 @@ def main() -> None:
     """Pick the batch, run both trainers in subprocesses, print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--child", choices=["prefkit", "trl"])
+    parser.add_argument("--child", choices=["prefkit", "trl", "trl-defaults"])
+    parser.add_argument(
+        "--trl-defaults",
+        action="store_true",
+        help="also run TRL with its own DPOConfig defaults (bf16 autocast and "
+        "gradient checkpointing on; slow on CPU)",
+    )
     parser.add_argument("--pairs-file", default="/tmp/prefkit_bench_pairs.json")
     parser.add_argument("--out", default="/tmp/prefkit_bench_trl")
     args = parser.parse_args()
@@ -172,7 +189,8 @@ def main() -> None:
     pairs = pick_pairs(tokenizer, 2, 200, 256)
     Path(args.pairs_file).write_text(json.dumps(pairs))
     results = {}
-    for which in ("prefkit", "trl"):
+    runs = ["prefkit", "trl"] + (["trl-defaults"] if args.trl_defaults else [])
+    for which in runs:
         command = [
             sys.executable, __file__, "--child", which, "--steps", str(args.steps),
             "--pairs-file", args.pairs_file, "--out", args.out,
@@ -187,7 +205,10 @@ def main() -> None:
     step_pk = statistics.median(pk["seconds"][1:] or pk["seconds"])
     step_trl = statistics.median(trl["seconds"][1:] or trl["seconds"])
     diffs = [abs(a - b) for a, b in zip(pk["losses"], trl["losses"], strict=False)]
-    print(f"SmolLM2-135M, batch 2, {args.steps} steps, precomputed reference")
+    print(
+        f"SmolLM2-135M, batch 2, {args.steps} steps, precomputed reference, "
+        "fp32 without gradient checkpointing in both"
+    )
     print(f"{'':24}{'prefkit':>12}{'TRL':>12}{'ratio':>8}")
     print(
         f"{'s/step (median 2..n)':24}{step_pk:12.2f}{step_trl:12.2f}"
@@ -206,6 +227,15 @@ def main() -> None:
     for i, (a, b) in enumerate(zip(pk["losses"], trl["losses"], strict=False), start=1):
         print(f"loss step {i}: prefkit {a:.7f}  TRL {b:.7f}  |diff| {abs(a - b):.2e}")
     print(f"largest loss difference: {max(diffs):.2e} (target <= 1e-5)")
+    if "trl-defaults" in results:
+        d = results["trl-defaults"]
+        step_d = statistics.median(d["seconds"][1:] or d["seconds"])
+        print(
+            f"TRL with its DPOConfig defaults (bf16 autocast, gradient "
+            f"checkpointing): {step_d:.2f} s/step, peak RSS {d['peak_rss_gb']:.2f} "
+            f"GB; prefkit / that: {step_pk / step_d:.2f} time, "
+            f"{pk['peak_rss_gb'] / d['peak_rss_gb']:.2f} memory"
+        )
 
 
 if __name__ == "__main__":
