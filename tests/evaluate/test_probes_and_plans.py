@@ -161,3 +161,44 @@ def test_probes_accept_the_audit_syntax() -> None:
     config = EvaluateConfig(candidates="c", judges=("x",), probes="bandwagon, position")
     assert config.probes == ("bandwagon", "position")
     assert len(EvaluateConfig(candidates="c", judges=("x",), probes="all").probes) == 6
+
+
+class MuteOnSomeJudge:
+    """Answers "A", except on prompts ending in 7 where it rambles without a label."""
+
+    name, model, max_concurrency = "mute", "sometimes-mute", None
+
+    async def complete(self, request: Request) -> Completion:
+        user = request.messages[-1][1]
+        return Completion("I cannot say." if "Question 7?" in user else "A")
+
+
+def test_pairs_without_a_verdict_are_listed_not_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A judge that gives no verdict on a prompt's pairs: those pairs stay out
+    of the ranking, and failures.jsonl, run.json and the report say which."""
+    monkeypatch.setitem(BACKENDS, "mute", lambda arg: MuteOnSomeJudge())
+    config = EvaluateConfig(
+        candidates=_candidates(tmp_path, n_prompts=10),
+        judges=("mute",),
+        rounds=50,
+        output=str(tmp_path / "out"),
+    )
+    with pytest.warns(Warning, match="3 of 30 pairs got no verdict"):
+        result = evaluate(config, progress=False)
+    out = tmp_path / "out"
+    assert len(result.comparisons) == 27
+    assert result.comparisons["winner"].notna().all()
+    failed = pd.read_json(out / "failures.jsonl", lines=True)
+    assert len(failed) == 3 and set(failed["prompt_id"]) == {"p7"}
+    assert all(len(f) == 2 for f in failed["failures"])  # both display orders
+    assert all("parse failure" in f[0] for f in failed["failures"])
+    run = json.loads((out / "run.json").read_text())
+    assert run["n_comparisons"] == 27 and run["n_without_verdict"] == 3
+    html = (out / "report.html").read_text()
+    assert "3 judgements gave no verdict after retries (3 by &#x27;mute:" in html
+    # a clean re-run leaves no stale list behind
+    monkeypatch.setitem(BACKENDS, "mute", lambda arg: FirstSlotJudge())
+    evaluate(EvaluateConfig(**{**config.to_dict(), "cache": None}), progress=False)
+    assert not (out / "failures.jsonl").exists()

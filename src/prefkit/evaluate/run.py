@@ -42,6 +42,7 @@ from prefkit.evaluate.steps import (
     probe_step,
     rank_step,
     read_prompts,
+    split_failed,
     unjudged,
 )
 from prefkit.report import ReportData, write_report
@@ -87,6 +88,9 @@ class RunResult:
         The adaptive pairing plan's record (stage sizes and rules), if used.
     probes : ProbeResult or None
         The active probes' record, when probes were asked for.
+    failed : DataFrame or None
+        Pairs a judge gave no verdict after its retries, with the reason of
+        each attempt (``failures.jsonl``).
     """
 
     folder: Path
@@ -97,6 +101,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     plan: dict[str, Any] | None = None
     probes: ProbeResult | None = None
+    failed: pd.DataFrame | None = None
 
     @property
     def leaderboard(self) -> pd.DataFrame:
@@ -230,9 +235,16 @@ def with_probes(audit: Any, probes: ProbeResult) -> Any:
     return AuditResult(table, dict(audit.details))
 
 
-def _notes(config: EvaluateConfig, comparisons: pd.DataFrame) -> tuple[str, ...]:
+def _notes(
+    config: EvaluateConfig,
+    comparisons: pd.DataFrame,
+    failed: pd.DataFrame | None = None,
+) -> tuple[str, ...]:
     """The statements at the top of the report."""
     notes = list(config.notes)
+    said = _failure_note(failed) if failed is not None else None
+    if said:
+        notes.append(said)
     if config.baseline:
         notes.append(f"Win rates are against the baseline '{config.baseline}'.")
     if "judge" in comparisons.columns and comparisons["judge"].nunique() > 1:
@@ -268,6 +280,8 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
     )
     if result.audit is not None:
         write_json(result.audit.to_dict(), out / "audit.json")
+    failed = result.failed if result.failed is not None else table.iloc[:0]
+    _write_failures(failed, out / "failures.jsonl")
     write_json(
         {
             "settings": config.to_dict(),
@@ -278,6 +292,7 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "timings_seconds": result.timings,
             "n_comparisons": len(table),
+            "n_without_verdict": len(failed),
             "pairing": result.plan or {"plan": config.pairs},
             "probes": result.probes.to_dict() if result.probes is not None else None,
             "judges": sorted(table["judge"].astype(str).unique())
@@ -285,6 +300,32 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
             else [],
         },
         out / "run.json",
+    )
+
+
+def _write_failures(failed: pd.DataFrame, path: Path) -> None:
+    """One JSON line per pair a judge gave no verdict, with each attempt's reason."""
+    if not len(failed):
+        path.unlink(missing_ok=True)
+        return
+    keep = [
+        c
+        for c in ("prompt_id", "model_a", "model_b", "judge", "failures")
+        if c in failed.columns
+    ]
+    path.write_text(failed[keep].to_json(orient="records", lines=True))
+
+
+def _failure_note(failed: pd.DataFrame) -> str | None:
+    """How many pairs each judge gave no verdict, for the report."""
+    if not len(failed) or "judge" not in failed.columns:
+        return None
+    counts = failed["judge"].astype(str).value_counts(sort=False)
+    said = ", ".join(f"{n} by '{judge}'" for judge, n in counts.items())
+    return (
+        f"{len(failed)} judgements gave no verdict after retries ({said}); they "
+        "are left out of the leaderboard and the audit, and listed with the "
+        "reason of each attempt in failures.jsonl."
     )
 
 
@@ -316,6 +357,7 @@ def report_data(
     per_judge: dict[str, pd.DataFrame],
     win_rates: pd.DataFrame | None,
     lc_win_rates: pd.DataFrame | None,
+    failed: pd.DataFrame | None = None,
 ) -> ReportData:
     """What the report of a run shows."""
     tables = {
@@ -345,7 +387,7 @@ def report_data(
         win_probabilities=win_probabilities,
         audit=audit,
         tables=tables,
-        notes=_notes(config, comparisons),
+        notes=_notes(config, comparisons, failed),
         settings=config.to_dict(),
         n_uncertain=config.n_uncertain,
         rating_label="Bradley-Terry rating (Elo scale)",
@@ -381,6 +423,9 @@ def report_from_folder(folder: str | os.PathLike[str]) -> ReportData:
     if (out / "audit.json").is_file():
         audit = _frame(json.loads((out / "audit.json").read_text())["table"])
     probs = board.get("win_probabilities")
+    failed = None
+    if (out / "failures.jsonl").is_file():
+        failed = pd.read_json(out / "failures.jsonl", lines=True)
     return report_data(
         config,
         read_table(out / "comparisons.parquet"),
@@ -390,6 +435,7 @@ def report_from_folder(folder: str | os.PathLike[str]) -> ReportData:
         {k: pd.DataFrame(v) for k, v in (board.get("per_judge") or {}).items()},
         _frame(board.get("win_rates")),
         _frame(board.get("lc_win_rates")),
+        failed,
     )
 
 
@@ -428,7 +474,8 @@ def evaluate(
     folder = Path(config.output)
     folder.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
-    candidates, comparisons, plan = _inputs(config, timings, progress, on_step)
+    candidates, judged, plan = _inputs(config, timings, progress, on_step)
+    comparisons, failed = split_failed(judged)
 
     with _timed("rank", timings, on_step):
         rank = rank_step(
@@ -466,7 +513,7 @@ def evaluate(
             )
             audit = with_probes(audit, probes)
     result = RunResult(
-        folder, comparisons, rank, audit, candidates, timings, plan, probes
+        folder, comparisons, rank, audit, candidates, timings, plan, probes, failed
     )
 
     with _timed("report", timings, on_step):
@@ -479,6 +526,7 @@ def evaluate(
             rank.per_judge,
             rank.win_rates,
             rank.lc_win_rates,
+            failed,
         )
         write_report(data, folder)
         _queue(comparisons, config.n_uncertain, folder)

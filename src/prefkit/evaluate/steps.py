@@ -205,7 +205,9 @@ def judge_step(
     Returns the judges' tables stacked (``judge`` tells them apart), then,
     when there are at least two judges, one more block whose ``judge`` is
     :func:`jury_name` with the combined ``winner``, ``p_a`` and
-    ``uncertainty`` (:func:`prefkit.judge.jury_verdicts`).
+    ``uncertainty`` (:func:`prefkit.judge.jury_verdicts`). A pair a judge
+    gave no verdict keeps an empty ``winner`` and its ``failures``
+    (:func:`split_failed` sets it apart).
     """
     from prefkit.judge import judge_pairs, jury_verdicts
 
@@ -239,8 +241,24 @@ def judge_step(
             block["swapped"] = tables[0]["swapped"].to_numpy()
         block["judge"] = jury_name(names, jury)
         tables.append(block)
-    out = pd.concat(tables, ignore_index=True)
-    return out[out["winner"].notna()].reset_index(drop=True)
+    return pd.concat(tables, ignore_index=True)
+
+
+def split_failed(judged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows with a verdict, and the rows a judge gave none (with why).
+
+    A judge that fails on a pair after its retries leaves ``winner`` empty
+    and the reason of each attempt in ``failures``; such a row is kept out
+    of the ranking and audit but not dropped: the run lists it in
+    ``failures.jsonl``.
+    """
+    if "winner" not in judged.columns:
+        return judged, judged.iloc[:0]
+    ok = judged["winner"].notna()
+    return (
+        judged[ok].reset_index(drop=True),
+        judged[~ok].reset_index(drop=True),
+    )
 
 
 def main_judge(comparisons: pd.DataFrame) -> str | None:

@@ -72,11 +72,21 @@ def load_smollm2(
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     folder = smollm2_hf_dir(cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
+    # transformers' own "Loading weights" bar would break into prefkit's bars
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            folder, dtype=dtype or torch.float32
+        )
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     model.eval()
     return model, tokenizer
