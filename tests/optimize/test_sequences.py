@@ -12,6 +12,8 @@ from prefkit.optimize.sequences import (
     as_messages,
     encode_pair,
     naive_pair_logps,
+    pack_pairs,
+    packed_pair_logps,
     pair_logps,
     token_logps,
 )
@@ -127,3 +129,55 @@ def test_score_completions_last_states_match_full_forward(
     assert scored.logps.shape == (2,) and scored.last_hidden.shape == (3, 16)
     assert torch.allclose(scored.last_hidden, torch.stack(full), atol=1e-5)
     assert torch.allclose(scored.logps, slow, atol=1e-4)
+
+
+def _three_pairs(tokenizer: Any) -> list[Any]:
+    """Pairs of different prompt and completion lengths."""
+    return [
+        encode_pair(tokenizer, "What is 2+2?", "It is 4.", "Five, I think, or so.",
+                    system_prompt="You are helpful."),
+        encode_pair(tokenizer, "Name a colour and say why you like it.", "Blue.",
+                    "Green, because it is calm.", system_prompt="S."),
+        encode_pair(tokenizer, "Hi", "Hello! How can I help you today?", "No.",
+                    system_prompt="Be kind."),
+    ]  # fmt: skip
+
+
+def test_packed_pairs_give_each_pair_its_own_logps(
+    tokenizer: Any, tiny_model: Any
+) -> None:
+    """Three pairs in one masked row: every completion gets the log-probability a
+    plain full forward of its own pair gives (nothing leaks across pairs)."""
+    pairs = _three_pairs(tokenizer)
+    with torch.no_grad():
+        packed = packed_pair_logps(tiny_model, pairs, chunk=5)
+        alone = torch.stack([naive_pair_logps(tiny_model, p) for p in pairs])
+    assert packed.shape == (3, 2)
+    assert torch.allclose(packed, alone, atol=1e-4)
+
+
+def test_packed_pairs_gradients_match(tokenizer: Any, tiny_model: Any) -> None:
+    """The gradient of a packed DPO-like objective equals the per-pair sum."""
+    pairs = _three_pairs(tokenizer)
+    weight = tiny_model.model.layers[0].mlp.up_proj.weight
+    packed = packed_pair_logps(tiny_model, pairs)
+    (packed[:, 0] - 2 * packed[:, 1]).sum().backward()
+    got = weight.grad.clone()
+    tiny_model.zero_grad()
+    for pair in pairs:
+        one = pair_logps(tiny_model, pair)
+        (one[0] - 2 * one[1]).backward()
+    assert torch.allclose(got, weight.grad, atol=1e-5)
+
+
+def test_pack_pairs_fills_packs_in_order(tokenizer: Any) -> None:
+    """Hand case: sizes 10, 10, 25, 5 with room 20 give [0, 1], [2], [3]."""
+
+    class Sized:
+        def __init__(self, n: int) -> None:
+            self.prompt_ids, self.chosen_ids, self.rejected_ids = [0] * n, [], []
+
+    sizes = [Sized(n) for n in (10, 10, 25, 5)]
+    assert pack_pairs(sizes, 20) == [[0, 1], [2], [3]]  # type: ignore[arg-type]
+    assert pack_pairs(sizes, 1) == [[0], [1], [2], [3]]  # type: ignore[arg-type]
+    assert pack_pairs(sizes, 100) == [[0, 1, 2, 3]]  # type: ignore[arg-type]
