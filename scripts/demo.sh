@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: prefkit demo (no network, ~10 min).
+# The main job on the embedded default: prefkit demo (no network, ~5 min; seconds from the cache).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"

@@ -190,7 +190,8 @@ def evaluate(
     """Generate, judge, rank, audit and report in one call, into one folder.
 
     The folder gets comparisons.parquet, leaderboard.csv/json, audit.json,
-    report.html, summary.md and run.json (every setting, versions, seeds).
+    report.html, summary.md and run.json (every setting, versions, seeds),
+    and failures.jsonl when a judge gave no verdict on some pairs.
     Options given here override the config file.
 
     Example:
