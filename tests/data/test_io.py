@@ -176,3 +176,56 @@ def test_truncated_json_line_wording(tmp_path):
         match=r"cut.jsonl:2: -: not valid JSON \(Invalid control character at column",
     ):
         read_jsonl(path)
+
+
+def test_csv_rows_with_extra_fields_named(tmp_path):
+    """A row longer than the header is named by its line, not read shifted."""
+    path = tmp_path / "c.csv"
+    path.write_text("prompt_id,prompt,model,response\n1,Q1,m1,a,x\n1,Q1,m2,b,y\n")
+    with pytest.raises(PrefkitDataError) as info:
+        read_table(path)
+    assert str(info.value).splitlines() == [
+        f"{path}:2: -: 5 fields, header has 4",
+        f"{path}:3: -: 5 fields, header has 4",
+    ]
+    # a longer row after a good one (pandas' tokenizer error) reads the same
+    path.write_text("prompt_id,prompt,model,response\n1,Q1,m1,a\n1,Q1,m2,b,y,z\n")
+    with pytest.raises(PrefkitDataError) as info:
+        read_table(path)
+    assert str(info.value).splitlines() == [f"{path}:3: -: 6 fields, header has 4"]
+
+
+def test_csv_short_rows_are_missing_values(tmp_path):
+    """A row shorter than the header has missing values in its last columns."""
+    path = tmp_path / "c.csv"
+    path.write_text("prompt_id,model,response\n1,m1,a\n2,m2\n")
+    table = read_table(path)
+    assert table["response"].tolist()[0] == "a"
+    assert table["response"].isna().tolist() == [False, True]
+
+
+def test_csv_id_columns_stay_text(tmp_path):
+    """Id columns keep leading zeros: 007 and 7 are two ids; other columns parse."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "prompt_id,question_id,id,pair_id,model,score\n007,01,1,3,m1,2\n7,1,,4,m2,5\n"
+    )
+    table = read_table(path)
+    assert table["prompt_id"].tolist() == ["007", "7"]
+    assert table["question_id"].tolist() == ["01", "1"]
+    assert table["id"].tolist()[0] == "1" and pd.isna(table["id"].iloc[1])
+    assert table["pair_id"].tolist() == ["3", "4"]
+    assert table["score"].tolist() == [2, 5]
+
+
+def test_candidates_without_response_named(tmp_path):
+    """Candidates with answer for response are reported as lacking response."""
+    path = tmp_path / "c.jsonl"
+    rows = [{"prompt_id": "1", "prompt": "Q", "model": m, "answer": "a"} for m in "xy"]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(PrefkitDataError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: response: missing column "
+        "(columns present: prompt_id, prompt, model, answer)"
+    )

@@ -157,6 +157,26 @@ def test_candidates_and_prompts_problems():
         validate_candidates(cand)
     with pytest.raises(PrefkitDataError, match="response: missing column"):
         validate_candidates(cand.drop(columns="response"))
+    mixed = pd.DataFrame(
+        {"prompt_id": [1, "1", "01"], "model": ["x"] * 3, "response": ["r"] * 3}
+    )
+    with pytest.raises(PrefkitDataError) as info:
+        validate_candidates(mixed)
+    assert str(info.value) == (
+        "<table>:2: prompt_id+model: duplicated id (got ('1', 'x'); "
+        "expected each prompt_id+model once)"
+    )
+    kept = validate_candidates(mixed.assign(model=["x", "y", "z"]))
+    assert kept["prompt_id"].tolist() == ["1", "1", "01"]
+    nulls = pd.DataFrame(
+        {"prompt_id": ["1"], "prompt": [None], "model": ["x"], "response": [None]}
+    )
+    with pytest.raises(PrefkitDataError) as info:
+        validate_candidates(nulls, require_prompt=True)
+    assert [line.split(" (got")[0] for line in str(info.value).splitlines()] == [
+        "<table>:1: prompt: missing value",
+        "<table>:1: response: missing value",
+    ]
     prompts = pd.DataFrame({"prompt_id": [1, 1], "prompt": ["a", "b"]})
     with pytest.raises(
         PrefkitDataError, match=r":2: prompt_id: duplicated id \(got '1'"
@@ -169,6 +189,9 @@ def test_validate_dispatch_and_guess_kind():
     assert guess_kind(["model_a", "model_b"]) == "comparisons"
     assert guess_kind(["prompt", "chosen", "rejected"]) == "pairs"
     assert guess_kind(["prompt_id", "model", "response"]) == "candidates"
+    # one of model or response marks candidates, so the other is named missing
+    assert guess_kind(["prompt_id", "prompt", "model", "answer"]) == "candidates"
+    assert guess_kind(["prompt_id", "prompt", "response"]) == "candidates"
     assert guess_kind(["prompt_id", "prompt"]) == "prompts"
     assert guess_kind(["foo"]) is None
     with pytest.raises(ValueError, match="expected one of comparisons, rankings"):

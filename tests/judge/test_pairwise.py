@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prefkit.data import read_table
 from prefkit.errors import PrefkitDataError
 from prefkit.judge import (
     Completion,
@@ -71,6 +72,34 @@ def test_make_pairs_rejects_bad_candidates() -> None:
         make_pairs(pd.concat([candidates(), candidates().head(1)]))
     with pytest.raises(JudgeError, match="must be a DataFrame"):
         make_pairs([1, 2])  # type: ignore[arg-type]
+
+
+def test_candidates_file_problems_named(tmp_path) -> None:
+    """Nulls, a missing column and 1 vs "1" are named with the file and line."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        '{"prompt_id": "1", "prompt": "Q", "model": "x", "response": null}\n'
+        '{"prompt_id": "1", "prompt": null, "model": "y", "response": "b"}\n'
+    )
+    with pytest.raises(PrefkitDataError) as info:
+        make_pairs(read_table(path))
+    assert [line.split(" (got")[0] for line in str(info.value).splitlines()] == [
+        f"{path}:1: response: missing value",
+        f"{path}:2: prompt: missing value",
+    ]
+    path.write_text(
+        '{"prompt_id": 1, "prompt": "Q", "model": "x", "response": "a"}\n'
+        '{"prompt_id": "1", "prompt": "Q", "model": "x", "response": "b"}\n'
+    )
+    with pytest.raises(PrefkitDataError) as dup:
+        make_pairs(read_table(path))
+    assert str(dup.value) == (
+        f"{path}:2: prompt_id+model: duplicated id (got ('1', 'x'); "
+        "expected each prompt_id+model once)"
+    )
+    with pytest.raises(JudgeError) as lack:
+        make_pairs(read_table(path).drop(columns="model"))
+    assert str(lack.value).startswith(f"{path}: candidates lack the column(s) model ")
 
 
 def test_position_biased_judge_flips_between_orders() -> None:

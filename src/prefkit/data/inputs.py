@@ -166,7 +166,11 @@ def validate_pairs(
 
 
 def validate_candidates(
-    df: pd.DataFrame, *, source: str | None = None, max_problems: int = MAX_PROBLEMS
+    df: pd.DataFrame,
+    *,
+    source: str | None = None,
+    max_problems: int = MAX_PROBLEMS,
+    require_prompt: bool = False,
 ) -> pd.DataFrame:
     """Check a ``candidates`` table (one response per prompt and model).
 
@@ -179,19 +183,28 @@ def validate_candidates(
         Name used in messages; defaults to the file the reader recorded.
     max_problems : int, default=20
         How many problems to list before summarising the rest.
+    require_prompt : bool, default=False
+        True when the prompt text must be there on every row (a judge reads
+        it).
 
     Returns
     -------
     DataFrame
-        A copy with ``prompt_id`` as text.
+        A copy with ``prompt_id`` as text (``1`` and ``"1"`` are one id).
 
     Raises
     ------
     PrefkitDataError
         Listing every problem with its file and line.
     """
+    schema = CANDIDATES
+    if require_prompt:
+        schema = tuple(
+            Column(c.name, c.kind, True, c.doc) if c.name == "prompt" else c
+            for c in CANDIDATES
+        )
     return _validate_text_table(
-        df, CANDIDATES, ["prompt_id", "model"], source, max_problems
+        df, schema, ["prompt_id", "model"], source, max_problems
     )
 
 

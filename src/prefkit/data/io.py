@@ -10,6 +10,7 @@ the line of each row in ``df.attrs`` so later validation can point at them.
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import io
 import json
@@ -303,14 +304,21 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     if not raw.strip():
         raise PrefkitDataError.single(str(p), None, "-", "empty file (no records)")
     try:
+        header = pd.read_csv(io.BytesIO(raw), encoding="utf-8", nrows=0).columns
         # only an empty cell is missing: a model may be called "NA" or "null"
         df = pd.read_csv(
-            io.BytesIO(raw), encoding="utf-8", keep_default_na=False, na_values=[""]
+            io.BytesIO(raw),
+            encoding="utf-8",
+            keep_default_na=False,
+            na_values=[""],
+            # ids stay text: 007 and 7 are two prompts
+            dtype={name: str for name in header if is_id_column(str(name))},
         )
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PrefkitDataError.single(str(p), line, "-", "not valid UTF-8") from None
     except pd.errors.ParserError as exc:
+        _raise_if_long_rows(raw, str(p))
         raise PrefkitDataError.single(
             str(p), _csv_error_line(str(exc)), "-", f"not valid CSV ({exc})"
         ) from None
@@ -318,9 +326,44 @@ def read_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise PrefkitDataError.single(
             str(p), None, "-", "empty file (no records)"
         ) from None
+    if not isinstance(df.index, pd.RangeIndex):
+        # pandas took the first field of longer rows as an index
+        _raise_if_long_rows(raw, str(p))
     df.attrs[SOURCE_ATTR] = str(p)
     df.attrs[LINES_ATTR] = np.arange(2, len(df) + 2)
     return df
+
+
+def is_id_column(name: str) -> bool:
+    """True for a column holding ids (``id``, ``uid``, ``idx``, ``*_id``)."""
+    return name in ("id", "uid", "idx") or name.endswith("_id")
+
+
+def _raise_if_long_rows(raw: bytes, source: str) -> None:
+    """Name every CSV row with more fields than the header (rows are 1-based)."""
+    text = raw.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    problems: list[Problem] = []
+    n_more, start = 0, 1
+    try:
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            if not record:
+                continue
+            if header is None:
+                header = record
+            elif len(record) > len(header):
+                if len(problems) < MAX_PROBLEMS:
+                    what = f"{len(record)} fields, header has {len(header)}"
+                    problems.append(Problem(source, line, "-", what))
+                else:
+                    n_more += 1
+    except csv.Error:
+        # not CSV the csv module reads: the caller reports pandas' error
+        return
+    if problems:
+        raise PrefkitDataError(problems, n_more)
 
 
 def _csv_error_line(message: str) -> int | None:

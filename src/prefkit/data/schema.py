@@ -459,8 +459,9 @@ def validate(df: pd.DataFrame, kind: DataKind, **kwargs: Any) -> pd.DataFrame:
 def guess_kind(columns: Sequence[str]) -> DataKind | None:
     """The table whose required columns ``columns`` hold, if any.
 
-    Preference tables are tried first, then ``pairs``, ``candidates`` and
-    ``prompts``; ``table`` is never guessed.
+    Preference tables are tried first, then ``pairs``, ``candidates`` (a
+    ``prompt_id`` with ``model`` or ``response``: one of them missing is then
+    reported) and ``prompts``; ``table`` is never guessed.
     """
     present = set(columns)
     if {"model_a", "model_b"} <= present:
@@ -471,7 +472,9 @@ def guess_kind(columns: Sequence[str]) -> DataKind | None:
         return "ratings"
     if {"prompt", "chosen", "rejected"} <= present:
         return "pairs"
-    if {"prompt_id", "model", "response"} <= present:
+    # a prompt set has neither: a file with one was meant as candidates and
+    # its validation names the other column it lacks
+    if "prompt_id" in present and {"model", "response"} & present:
         return "candidates"
     if {"prompt_id", "prompt"} <= present:
         return "prompts"
