@@ -155,3 +155,95 @@ def test_scores_only_for_listwise(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--scores is only for --loss listwise" in result.output
+
+
+def _write_pairs(path: Path, n: int = 4) -> Path:
+    """``n`` distinct pairs as JSONL."""
+    pd.DataFrame(
+        {
+            "prompt": [f"q{i}" for i in range(n)],
+            "chosen": [f"good {i}" for i in range(n)],
+            "rejected": [f"bad {i}" for i in range(n)],
+        }
+    ).to_json(path, orient="records", lines=True)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.jsonl", b"nope\n", "bad.jsonl:1: -: not valid JSON"),
+        ("list.jsonl", b"[1,2]\n", "list.jsonl:1: -: not a JSON object (got [1, 2]"),
+        ("bytes.jsonl", b'\xff{"a":1}\n', "bytes.jsonl:1: -: not valid UTF-8"),
+        ("gz.jsonl.gz", b"not gzip", "gz.jsonl.gz: -: not a readable gzip file"),
+        ("blank.jsonl", b"\nnope\n", "blank.jsonl:2: -: not valid JSON"),
+    ],
+)
+def test_unreadable_pairs_file_is_one_error_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    """The HH sniff never raises: the reader names the file and line."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(app, ["optimize", "ranking", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {tmp_path}/{message}")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_skip_past_the_end_says_so(tmp_path: Path) -> None:
+    """--skip beyond the last row is named, not reported as ties."""
+    pairs = _write_pairs(tmp_path / "pairs.jsonl")
+    result = runner.invoke(app, ["optimize", "ranking", str(pairs), "--skip", "100"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: pairs.jsonl: --skip 100 passes the end of the file (4 rows); skip fewer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ranking", "--beta", "0"], "--beta must be > 0 and finite (got 0.0)"),
+        (["ranking", "--beta", "-1"], "--beta must be > 0 and finite (got -1.0)"),
+        (["ranking", "--preference", "2"], "--preference must be in [0, 1] (got 2.0)"),
+        (["ranking", "--max-length", "1"], "--max-length must be >= 2 (got 1)"),
+        (
+            ["ranking", "--max-prompt-length", "0"],
+            "`max_prompt_length` must be >= 1 (got 0)",
+        ),
+        (["ranking", "--model", "{tmp}/none"], "--model {tmp}/none: no such folder"),
+        (
+            ["ranking", "--reference", "{tmp}"],
+            "--reference {tmp}: not a model folder (no config.json)",
+        ),
+        (
+            ["train", "--out", "{tmp}/m", "--param", "beta=-1"],
+            "`loss_params` beta=-1.0: must be > 0 and finite",
+        ),
+        (
+            ["train", "--out", "{tmp}/m", "--param", "beta=nan"],
+            "`loss_params` beta=nan: must be > 0 and finite",
+        ),
+        (
+            ["train", "--out", "{tmp}/m", "--model", "{tmp}"],
+            "--model {tmp}: not a model folder (no config.json)",
+        ),
+    ],
+)
+def test_bad_settings_fail_before_model_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    """Settings are checked before the file is read or a model is loaded."""
+    import prefkit.cli.optimize as cli
+
+    def no_work(*_: object) -> None:
+        raise AssertionError("read or loaded before the settings were checked")
+
+    monkeypatch.setattr(cli, "_load_model", no_work)
+    monkeypatch.setattr(cli, "_read_training", no_work)
+    monkeypatch.setattr(cli, "_read_pairs", no_work)
+    command, *options = (a.replace("{tmp}", str(tmp_path)) for a in args)
+    result = runner.invoke(app, ["optimize", command, "pairs.jsonl", *options])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {message.replace('{tmp}', str(tmp_path))}")

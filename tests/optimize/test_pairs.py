@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from prefkit.errors import PrefkitDataError
+from prefkit.data.schema import LINES_ATTR
+from prefkit.errors import DroppedRowsWarning, PrefkitDataError
 from prefkit.optimize.pairs import preference_pairs, read_hh
 from tests.conftest import need
 
@@ -49,7 +51,9 @@ def test_all_ties_refused() -> None:
     table = pd.DataFrame(
         {"prompt": ["x"], "response_a": ["a"], "response_b": ["b"], "winner": ["tie"]}
     )
-    with pytest.raises(PrefkitDataError, match="no usable pairs"):
+    with pytest.raises(
+        PrefkitDataError, match=r"no usable pairs in 1 rows \(ties: 1\)"
+    ):
         preference_pairs(table)
 
 
@@ -64,3 +68,54 @@ def test_read_hh_real_file(shared_data: Path) -> None:
     everything = read_hh(path)
     # 9 of 2354 records diverge before the last turn; 2 have equal last turns
     assert len(everything) == 2343
+
+
+def test_identical_and_empty_pairs_dropped_with_their_lines() -> None:
+    """Pairs with chosen == rejected or an empty side are left out, lines named."""
+    table = pd.DataFrame(
+        {
+            "prompt": ["p1", "p2", "p3", "p4", "p5"],
+            "chosen": ["a", "same", "", "d", "e"],
+            "rejected": ["b", "same", "c", "  ", "f"],
+        }
+    )
+    with pytest.warns(DroppedRowsWarning) as caught:
+        out = preference_pairs(table, source="t.jsonl")
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "t.jsonl: left out 3 of 5 pairs whose chosen and rejected are identical "
+        "or empty (lines 2, 3, 4): no preference to learn from"
+    )
+    assert out.to_dict("list") == {
+        "prompt": ["p1", "p5"],
+        "chosen": ["a", "e"],
+        "rejected": ["b", "f"],
+    }
+    assert out.attrs[LINES_ATTR].tolist() == [1, 5]
+
+
+def test_dropped_pairs_name_file_lines_after_ties() -> None:
+    """Lines are the file's (recorded by the reader), ties counted in."""
+    table = pd.DataFrame(
+        {
+            "prompt": ["x", "y", "z"],
+            "response_a": ["a", "b", "c"],
+            "response_b": ["a2", "b", "c2"],
+            "winner": ["tie", "a", "b"],
+        }
+    )
+    # a CSV: the header is line 1
+    table.attrs[LINES_ATTR] = np.array([2, 3, 4])
+    with pytest.warns(DroppedRowsWarning, match=r"1 of 2 pairs .* \(line 3\)"):
+        out = preference_pairs(table, source="c.csv")
+    assert out[["chosen", "rejected"]].values.tolist() == [["c2", "c"]]
+
+
+def test_only_identical_pairs_refused() -> None:
+    """No pair left after dropping identical ones is the no-usable-pairs error."""
+    table = pd.DataFrame({"prompt": ["x"], "chosen": ["a"], "rejected": ["a"]})
+    with pytest.raises(PrefkitDataError) as caught:
+        preference_pairs(table, source="t.jsonl")
+    assert str(caught.value) == (
+        "t.jsonl: -: no usable pairs in 1 rows (identical or empty: 1)"
+    )

@@ -57,6 +57,26 @@ def test_encode_pair_no_room(tokenizer: Any) -> None:
         )  # fmt: skip
 
 
+def test_encode_pair_keeps_one_prompt_token(tokenizer: Any) -> None:
+    """max_prompt_length=1 keeps the prompt's last token, not the whole prompt."""
+    pair = encode_pair(
+        tokenizer, "q " * 50, "a", "b", system_prompt="S", max_length=2,
+        max_prompt_length=1,
+    )  # fmt: skip
+    full = encode_pair(tokenizer, "q " * 50, "a", "b", system_prompt="S")
+    assert pair.prompt_ids == full.prompt_ids[-1:]
+    assert pair.chosen_ids == full.chosen_ids[:1]
+
+
+def test_encode_pair_refuses_empty_prompt_budget(tokenizer: Any) -> None:
+    """max_prompt_length=0 is refused (it used to keep the whole prompt)."""
+    with pytest.raises(SequenceError, match="max_prompt_length must be >= 1"):
+        encode_pair(
+            tokenizer, "q", "a", "b", system_prompt="S", max_length=8,
+            max_prompt_length=0,
+        )  # fmt: skip
+
+
 def test_pair_logps_matches_full_forward(tokenizer: Any, tiny_model: Any) -> None:
     """Shared-prefix, chunked log-probs equal a plain full log-softmax."""
     pair = encode_pair(

@@ -111,6 +111,13 @@ def test_smpo_without_labels_is_refused(
         ({"n_degrees": 1}, "`n_degrees` must be >= 2"),
         ({"degree_unit": "letters"}, "expected one of words, sentences"),
         ({"degree_head_lr": 0.0}, "`degree_head_lr` must be > 0"),
+        ({"max_prompt_length": 0}, "`max_prompt_length` must be >= 1"),
+        ({"loss_params": {"beta": 0.0}}, r"beta=0.0: must be > 0 and finite"),
+        ({"loss_params": {"beta": float("inf")}}, "beta=inf: must be > 0 and"),
+        (
+            {"loss": "cdpo", "loss_params": {"epsilon": float("nan")}},
+            "epsilon=nan: must be finite; pass e.g. epsilon=0.1",
+        ),
     ],
 )
 def test_config_validation(kwargs: dict[str, Any], message: str) -> None:

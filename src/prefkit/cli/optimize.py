@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,8 +57,25 @@ def _read_pairs(path: Path, skip: int, limit: int | None) -> pd.DataFrame:
         table = read_hh(path, limit=want)
     else:
         table = read_table(path)
-    table = table.iloc[skip:want]
-    return preference_pairs(table, source=path.name)
+    return preference_pairs(_rows(table, path, skip, want), source=path.name)
+
+
+def _rows(
+    table: pd.DataFrame, path: Path, skip: int, want: int | None, unit: str = "rows"
+) -> pd.DataFrame:
+    """Rows ``skip:want`` of a table with their file lines; --skip within it."""
+    from prefkit.data.schema import LINES_ATTR
+
+    if skip and skip >= len(table):
+        raise CliError(
+            f"{path.name}: --skip {skip} passes the end of the file "
+            f"({len(table)} {unit}); skip fewer"
+        )
+    lines = table.attrs.get(LINES_ATTR)
+    out = table.iloc[skip:want]
+    if lines is not None and len(lines) == len(table):
+        out.attrs[LINES_ATTR] = lines[skip:want]
+    return out
 
 
 def _read_training(
@@ -95,33 +113,60 @@ def _read_training(
             f"rejected); got columns {sorted(map(str, table.columns))}"
         )
     want = None if limit is None else skip + limit
-    return lists.iloc[skip:want].reset_index(drop=True), "lists"
+    lists = _rows(lists, path, skip, want, "ranked lists")
+    return lists.reset_index(drop=True), "lists"
 
 
 def _is_hh(path: Path) -> bool:
+    """Whether the first record looks like an HH transcript (never raises).
+
+    A file this cannot read (blank, not JSON, not gzip, not UTF-8) is left to
+    the table reader, which reports the file and line.
+    """
     import gzip
     import json
 
     opener: Any = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        first = json.loads(handle.readline() or "{}")
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            # the first non-blank line (readers skip blank lines)
+            line = next((text for text in handle if text.strip()), "{}")
+        first = json.loads(line)
+    except (OSError, EOFError, ValueError):
+        # ValueError covers JSONDecodeError and UnicodeDecodeError;
+        # OSError covers gzip.BadGzipFile
+        return False
+    if not isinstance(first, dict):
+        return False
     chosen = str(first.get("chosen", ""))
     return "prompt" not in first and "\n\nAssistant:" in chosen
 
 
 def _load_model(folder: Path | None) -> tuple[Any, Any]:
+    """A model and its tokenizer (a folder already checked by _check_model_folder)."""
     from prefkit.models.hf import load_smollm2
 
     if folder is None:
         return load_smollm2()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if not (folder / "config.json").is_file():
-        raise CliError(f"{folder}: not a model folder (no config.json)")
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder)
     model.eval()
     return model, tokenizer
+
+
+def _check_model_folder(folder: Path | None, option: str) -> None:
+    """A model folder given on the command line exists and has a config.json."""
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise CliError(f"{option} {folder}: no such folder; give a HF model folder")
+    if not (folder / "config.json").is_file():
+        raise CliError(
+            f"{option} {folder}: not a model folder (no config.json); give the "
+            "folder `optimize train --out` wrote or a HF model folder"
+        )
 
 
 def _params(values: list[str]) -> dict[str, float]:
@@ -210,7 +255,8 @@ def train_command(
     """
     from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
 
-    table, kind = _read_training(pairs, loss, skip, limit, scores)
+    # settings first: a bad one fails before any reading or model work
+    _check_model_folder(model, "--model")
     config = TrainConfig(
         loss=loss,  # type: ignore[arg-type]
         loss_params=_params(param or []),
@@ -225,6 +271,7 @@ def train_command(
         progress=not json_out,
         n_degrees=degrees,
     )
+    table, kind = _read_training(pairs, loss, skip, limit, scores)
     policy, tokenizer = _load_model(model)
     trainer = PreferenceTrainer(policy, tokenizer, config).fit(table)
     trainer.save(out)
@@ -266,12 +313,29 @@ def ranking_command(
     from prefkit.optimize.diagnostics import ranking_report
     from prefkit.optimize.trainer import PreferenceTrainer, TrainConfig
 
-    table = _read_pairs(pairs, skip, limit)
+    # settings first: a bad one fails before any reading or model work
+    if max_length < 2:
+        raise CliError(
+            f"--max-length must be >= 2 (got {max_length}): it holds at least one "
+            "prompt token and one completion token"
+        )
+    if not (math.isfinite(beta) and beta > 0):
+        raise CliError(f"--beta must be > 0 and finite (got {beta}); e.g. 0.1")
+    if not 0.0 <= preference <= 1.0:
+        raise CliError(
+            f"--preference must be in [0, 1] (got {preference}): it is the "
+            "probability that chosen is preferred"
+        )
+    _check_model_folder(model, "--model")
+    _check_model_folder(reference, "--reference")
     config = TrainConfig(
         max_length=max_length,
-        max_prompt_length=max_prompt_length or max_length * 2 // 3,
+        max_prompt_length=(
+            max_length * 2 // 3 if max_prompt_length is None else max_prompt_length
+        ),
         progress=not json_out,
     )
+    table = _read_pairs(pairs, skip, limit)
     scores = []
     for folder in (reference, model):
         net, tokenizer = _load_model(folder)

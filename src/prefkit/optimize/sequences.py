@@ -87,6 +87,11 @@ def encode_completions(
     last ``max_prompt_length`` tokens; each completion is cut so that prompt
     plus completion fit in ``max_length``.
     """
+    if max_prompt_length < 1:
+        raise SequenceError(
+            f"max_prompt_length must be >= 1 (got {max_prompt_length}); the "
+            "completion is scored after at least one prompt token"
+        )
     messages = as_messages(prompt, system_prompt)
     prompt_ids = _ids(tokenizer, messages, generation=True)
     full = [
@@ -94,7 +99,8 @@ def encode_completions(
         for text in completions
     ]
     n = min(_common_prefix(prompt_ids, ids) for ids in full)
-    prompt_ids = prompt_ids[:n][-max_prompt_length:]
+    # the prompt's last max_prompt_length tokens
+    prompt_ids = prompt_ids[max(0, n - max_prompt_length) : n]
     room = max_length - len(prompt_ids)
     if room < 1:
         raise SequenceError(

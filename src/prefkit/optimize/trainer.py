@@ -169,10 +169,18 @@ class TrainConfig:
                 f"`loss_params` has {sorted(unknown)} which loss {self.loss!r} "
                 f"does not take; expected some of {sorted(hyper_parameters(self.loss))}"
             )
+        for name, value in self.loss_params.items():
+            if not math.isfinite(value) or (name == "beta" and not value > 0):
+                expected = "> 0 and finite" if name == "beta" else "finite"
+                raise TrainerError(
+                    f"`loss_params` {name}={value!r}: must be {expected}; pass "
+                    f"e.g. {name}={hyper_parameters(self.loss)[name]}"
+                )
         for name in (
             "batch_size",
             "grad_accum",
             "max_steps",
+            "max_prompt_length",
             "chunk_size",
             "pack_tokens",
         ):
