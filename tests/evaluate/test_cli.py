@@ -88,7 +88,9 @@ def test_evaluate_unjudged_pairs_without_judge_fails_cleanly(tmp_path: Path) -> 
         app, ["evaluate", str(tmp_path / "u.jsonl"), "-o", str(tmp_path / "o")]
     )
     assert result.exit_code == 2
-    assert "holds pairs without verdicts; name a judge" in result.output
+    assert "27 of 27 pairs hold no verdict (rows 1, 2, 3, 4, 5, ...)" in result.output
+    # the example judge list is printed as written, not eaten as markup
+    assert "judges: [likelihood] in a config" in result.output
     assert "Traceback" not in result.output
 
 
@@ -105,3 +107,38 @@ def test_evaluate_with_a_bad_config_fails_cleanly(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "c.yaml")])
     assert result.exit_code == 2
     assert "unknown setting(s) model" in result.output
+
+
+def test_demo_refuses_fewer_than_one_prompt(tmp_path: Path) -> None:
+    """--prompts 0 and -3 are one clean error line, before any folder is made."""
+    for n in ("0", "-3"):
+        out = tmp_path / f"d{n}"
+        result = CliRunner().invoke(app, ["demo", "--prompts", n, "--out", str(out)])
+        assert result.exit_code == 2
+        assert f"--prompts must be at least 1 (got {n})" in result.output
+        assert not out.exists()
+
+
+def test_output_folder_that_is_a_file_fails_cleanly(tmp_path: Path) -> None:
+    """-o naming an existing file (or a folder below one) is one error line."""
+    votes = str(_votes(tmp_path / "v.jsonl"))
+    (tmp_path / "afile").write_text("keep me")
+    for out in ("afile", "afile/sub"):
+        result = CliRunner().invoke(
+            app, ["evaluate", votes, "-o", str(tmp_path / out), "--rounds", "20"]
+        )
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: ") and "Traceback" not in result.output
+    assert (tmp_path / "afile").read_text() == "keep me"
+
+
+def test_evaluate_probes_none_means_no_probes(tmp_path: Path) -> None:
+    """--probes none is accepted (as by demo) and runs no probe."""
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", str(_votes(tmp_path / "v.jsonl")), "--probes", "none", "-o",
+         str(out), "--rounds", "20"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["probes"] is None

@@ -108,3 +108,32 @@ def test_unknown_keys_and_bad_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         load_config(tmp_path / "d.yaml")
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ({"rounds": "abc"}, "'rounds' is invalid \\(got 'abc'\\); expected an integer"),
+        ({"stages": "3"}, "'stages' is invalid \\(got '3'\\); expected an integer"),
+        ({"dual_order": "no"}, "'dual_order' is invalid \\(got 'no'\\); expected true"),
+        ({"pairs": 5}, "'pairs' is invalid \\(got 5\\); expected a text"),
+        ({"judges": 5}, "'judges' is invalid \\(got \\(5,\\)\\); expected a list"),
+        ({"seed": "x"}, "'seed' is invalid \\(got 'x'\\); expected an integer"),
+        ({"candidates": ["a.jsonl"]}, "'candidates' is invalid .* one file path"),
+        ({"judges": ["likelyhood"]}, "unknown judge 'likelyhood'"),
+    ],
+)
+def test_settings_of_the_wrong_type_are_refused_up_front(raw: dict, match: str) -> None:  # type: ignore[type-arg]
+    """A config file's values are type-checked before anything runs."""
+    values = {"candidates": "c.jsonl", "judges": ["likelihood"], **raw}
+    with pytest.raises(ConfigError, match=match):
+        config_from_dict(values)
+
+
+def test_system_settings_of_the_wrong_type_are_refused() -> None:
+    """A system's max_tokens given as text names the system."""
+    with pytest.raises(ConfigError, match=r"'systems\[a\].max_tokens' is invalid"):
+        config_from_dict(
+            {"prompts": "demo:1", "judges": ["likelihood"],
+             "systems": [{"name": "a", "max_tokens": "many"}]}
+        )  # fmt: skip

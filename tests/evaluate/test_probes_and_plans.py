@@ -138,14 +138,26 @@ def test_adaptive_plan_runs_in_stages_and_is_recorded(
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"candidates": "c", "judges": ("x",), "pairs": "adaptive:0"}, "adaptive:N"),
-        ({"candidates": "c", "judges": ("x",), "pairs": "adaptive"}, "adaptive:N"),
-        ({"candidates": "c", "judges": ("x",), "stages": 0}, "setting 'stages'"),
+        (
+            {"candidates": "c", "judges": ("likelihood",), "pairs": "adaptive:0"},
+            "adaptive:N",
+        ),
+        (
+            {"candidates": "c", "judges": ("likelihood",), "pairs": "adaptive"},
+            "adaptive:N",
+        ),
+        (
+            {"candidates": "c", "judges": ("likelihood",), "stages": 0},
+            "setting 'stages'",
+        ),
         ({"comparisons": "c", "pairs": "adaptive:5"}, "judged as given"),
-        ({"candidates": "c", "judges": ("x",), "probes": "flattery"}, "probes"),
+        (
+            {"candidates": "c", "judges": ("likelihood",), "probes": "flattery"},
+            "probes",
+        ),
         ({"comparisons": "c", "probes": "position"}, "without a live judge"),
         (
-            {"candidates": "c", "judges": ("x",), "probe_pairs": 0},
+            {"candidates": "c", "judges": ("likelihood",), "probe_pairs": 0},
             "setting 'probe_pairs'",
         ),
     ],
@@ -158,9 +170,13 @@ def test_config_refuses_bad_plans_and_probes(kwargs: dict, match: str) -> None: 
 
 def test_probes_accept_the_audit_syntax() -> None:
     """'all' expands and comma-separated text splits, as in prefkit audit --probes."""
-    config = EvaluateConfig(candidates="c", judges=("x",), probes="bandwagon, position")
+    config = EvaluateConfig(
+        candidates="c", judges=("local",), probes="bandwagon, position"
+    )
     assert config.probes == ("bandwagon", "position")
-    assert len(EvaluateConfig(candidates="c", judges=("x",), probes="all").probes) == 6
+    assert (
+        len(EvaluateConfig(candidates="c", judges=("local",), probes="all").probes) == 6
+    )
 
 
 class MuteOnSomeJudge:
@@ -202,3 +218,58 @@ def test_pairs_without_a_verdict_are_listed_not_dropped(
     monkeypatch.setitem(BACKENDS, "mute", lambda arg: FirstSlotJudge())
     evaluate(EvaluateConfig(**{**config.to_dict(), "cache": None}), progress=False)
     assert not (out / "failures.jsonl").exists()
+
+
+def test_a_single_model_is_one_clear_error(tmp_path: Path, fake_judges: None) -> None:
+    """Candidates from one model leave nothing to compare: said before judging."""
+    file = tmp_path / "one.jsonl"
+    pd.DataFrame(
+        [{"prompt_id": f"p{i}", "prompt": "q", "model": "m1", "response": "r"}
+         for i in range(2)]
+    ).to_json(file, orient="records", lines=True)  # fmt: skip
+    config = EvaluateConfig(
+        candidates=str(file), judges=("short",), output=str(tmp_path / "o")
+    )
+    with pytest.raises(ConfigError, match=r"no prompt has responses from two models"
+                       r" \(2 responses from 1 model\(s\): m1\)"):  # fmt: skip
+        evaluate(config, progress=False)
+
+
+def test_models_left_out_by_a_small_sample_are_named(
+    tmp_path: Path, fake_judges: None
+) -> None:
+    """sample:1 compares two of three models: the third is named, not dropped."""
+    config = EvaluateConfig(
+        candidates=_candidates(tmp_path, n_prompts=3),
+        judges=("short",),
+        pairs="sample:1",
+        rounds=20,
+        output=str(tmp_path / "out"),
+    )
+    with pytest.warns(Warning, match="1 model\\(s\\) answered but were in no judged"):
+        result = evaluate(config, progress=False)
+    assert len(result.unrated) == 1 and len(result.leaderboard) == 2
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["models_not_compared"] == result.unrated
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert f"Not on the leaderboard: {result.unrated[0]} answered" in html
+
+
+def test_judging_a_partly_judged_table_says_it_replaces_verdicts(
+    tmp_path: Path, fake_judges: None
+) -> None:
+    """Recorded winners are not replaced silently when a judge is named."""
+    rows = [
+        {"prompt_id": str(i), "prompt": "q", "model_a": "x", "model_b": "y",
+         "response_a": "short", "response_b": "much longer", "winner": w}
+        for i, w in enumerate(["b", None, "b"])
+    ]  # fmt: skip
+    file = tmp_path / "part.jsonl"
+    pd.DataFrame(rows).to_json(file, orient="records", lines=True)
+    config = EvaluateConfig(
+        comparisons=str(file), judges=("short",), rounds=20,
+        output=str(tmp_path / "o"),
+    )  # fmt: skip
+    with pytest.warns(Warning, match="replace the 2 verdicts recorded"):
+        result = evaluate(config, progress=False)
+    assert (result.comparisons["winner"] == "a").all()  # the short scorer's

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from prefkit.errors import PrefkitError, PrefkitWarning
@@ -68,8 +69,12 @@ class CliError(PrefkitError):
 def fail(message: str, code: int = 2) -> None:
     """Print ``message`` as a clean error (one line per problem) and exit."""
     for line in str(message).splitlines() or ["error"]:
+        # the message is plain text: "[likelihood]" must not be read as markup
         err_console.print(
-            f"[bold red]error:[/] {line}", highlight=False, markup=True, soft_wrap=True
+            f"[bold red]error:[/] {escape(line)}",
+            highlight=False,
+            markup=True,
+            soft_wrap=True,
         )
     raise typer.Exit(code)
 
@@ -83,7 +88,13 @@ def clean_errors(func: F) -> F:
             return func(*args, **kwargs)
         except PrefkitError as exc:
             fail(str(exc))
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        except (
+            FileNotFoundError,
+            FileExistsError,
+            IsADirectoryError,
+            NotADirectoryError,
+            PermissionError,
+        ) as exc:
             fail(f"{exc.filename}: {exc.strerror}")
         return None
 

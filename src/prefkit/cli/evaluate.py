@@ -18,6 +18,7 @@ from prefkit.cli.common import (
     clean_errors,
     console,
     err_console,
+    fail,
     print_frame,
     print_json,
 )
@@ -133,7 +134,7 @@ def evaluate(
         str | None,
         typer.Option(
             "--probes",
-            help="Live bias probes after judging, as in prefkit audit: all or a "
+            help="Live bias probes after judging, as in prefkit audit: none, all or a "
             "list of bandwagon, authority, distraction, reflection, verbosity, "
             "position.",
         ),
@@ -205,7 +206,7 @@ def evaluate(
         "judges": tuple(judge) if judge else None,
         "pairs": pairs,
         "stages": stages,
-        "probes": probes,
+        "probes": "" if probes and probes.strip() == "none" else probes,
         "probe_pairs": probe_pairs,
         "baseline": baseline,
         "gold": str(gold) if gold else None,
@@ -262,6 +263,8 @@ def demo(
     from prefkit.evaluate import demo_config
     from prefkit.evaluate import evaluate as run
 
+    if prompts is not None and prompts < 1:
+        fail(f"--prompts must be at least 1 (got {prompts})")
     config = demo_config(str(out), n_prompts=prompts, seed=seed)
     if probes.strip() != "none":
         config = replace(config, probes=tuple(probes.split(",")))

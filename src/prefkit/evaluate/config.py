@@ -50,6 +50,61 @@ def _bad(name: str, got: object, expected: str) -> ConfigError:
     )
 
 
+def _is(value: Any, kind: str) -> bool:
+    """Whether ``value`` is of the plain type named by a field annotation."""
+    optional = kind.endswith(" | None")
+    if optional and value is None:
+        return True
+    kind = kind.removesuffix(" | None")
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "tuple[str, ...]":
+        return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    # str, Literal[...] and aliases of str literals: text
+    if kind == "str" or kind.startswith("Literal[") or kind == "Ties":
+        return isinstance(value, str)
+    return True
+
+
+_EXPECTED = {
+    "bool": "true or false",
+    "int": "an integer",
+    "int | None": "an integer or nothing",
+    "float": "a number",
+    "str | None": "a text or nothing",
+    "tuple[str, ...]": "a list of texts",
+}
+
+
+def check_types(config: Any, prefix: str = "") -> None:
+    """Raise :class:`ConfigError` naming the first setting of the wrong type.
+
+    Settings read from YAML/TOML arrive as whatever the file says
+    (``rounds: "abc"``, ``dual_order: "no"``); each is checked against its
+    field's type before anything is used.
+    """
+    for f in fields(config):
+        value = getattr(config, f.name)
+        kind = str(f.type)
+        if not _is(value, kind):
+            raise _bad(prefix + f.name, value, _EXPECTED.get(kind, "a text"))
+
+
+def _check_judge(spec: str) -> None:
+    """Refuse a judge spec whose backend name is not known, before any work."""
+    from prefkit.judge.backends import check_judge_spec
+    from prefkit.judge.types import JudgeError
+
+    try:
+        check_judge_spec(spec)
+    except JudgeError as exc:
+        raise ConfigError(f"setting 'judges' is invalid: {exc}") from None
+
+
 def check_plan(plan: str) -> None:
     """Raise unless ``plan`` is ``all``, ``baseline:MODEL``, ``sample:N`` or
     ``adaptive:N``."""
@@ -69,6 +124,10 @@ def check_probes(probes: str | Sequence[str]) -> tuple[str, ...]:
 
     if not probes:
         return ()
+    if not isinstance(probes, str) and not (
+        isinstance(probes, Sequence) and all(isinstance(p, str) for p in probes)
+    ):
+        raise _bad("probes", probes, "all or a list of probe names")
     try:
         return tuple(parse_probes(probes if isinstance(probes, str) else [*probes]))
     except ProbeError:
@@ -110,6 +169,7 @@ class SystemSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise _bad("systems[].name", self.name, "a non-empty model name")
+        check_types(self, f"systems[{self.name}].")
         if self.max_tokens < 1:
             raise _bad(
                 f"systems[{self.name}].max_tokens", self.max_tokens, "an int >= 1"
@@ -227,6 +287,9 @@ class EvaluateConfig:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        # frozen: the normalised probe names are set once, here
+        object.__setattr__(self, "probes", check_probes(self.probes))
+        check_types(self)
         sources = [
             s for s in ("prompts", "candidates", "comparisons") if getattr(self, s)
         ]
@@ -247,6 +310,8 @@ class EvaluateConfig:
                 "at least one judge spec (e.g. likelihood) to judge generated "
                 "or given candidates",
             )
+        for spec in self.judges:
+            _check_judge(spec)
         check_plan(self.pairs)
         if self.comparisons and self.pairs != "all":
             raise _bad(
@@ -257,8 +322,6 @@ class EvaluateConfig:
             )
         if self.stages < 1:
             raise _bad("stages", self.stages, "an int >= 1")
-        # frozen: the normalised names are set once, here
-        object.__setattr__(self, "probes", check_probes(self.probes))
         if self.probes and not self.judges:
             raise _bad(
                 "probes",
@@ -295,9 +358,10 @@ def _tuple(value: Any) -> tuple[Any, ...]:
     """A scalar or list as a tuple (``None`` as empty)."""
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    # a scalar where a list belongs: one item (its type is checked later)
+    return (value,)
 
 
 def config_from_dict(
@@ -319,6 +383,8 @@ def config_from_dict(
     base = Path(base_dir)
     for key in ("prompts", "candidates", "comparisons", "gold"):
         path = values.get(key)
+        if path is not None and not isinstance(path, str):
+            raise _bad(key, path, "one file path")
         is_demo = key == "prompts" and str(path).split(":")[0] == "demo"
         if path and not is_demo and not Path(path).is_absolute():
             values[key] = str(base / path)

@@ -16,7 +16,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from prefkit.data import read_table, write_table
+from prefkit.errors import PrefkitWarning
 from prefkit.evaluate.config import ConfigError, EvaluateConfig
 from prefkit.evaluate.steps import (
     ProbeResult,
@@ -91,6 +93,9 @@ class RunResult:
     failed : DataFrame or None
         Pairs a judge gave no verdict after its retries, with the reason of
         each attempt (``failures.jsonl``).
+    unrated : list of str
+        Models of the candidates that no judged pair compared (a small
+        ``sample:N`` or ``adaptive:N``); they are not on the leaderboard.
     """
 
     folder: Path
@@ -102,6 +107,7 @@ class RunResult:
     plan: dict[str, Any] | None = None
     probes: ProbeResult | None = None
     failed: pd.DataFrame | None = None
+    unrated: list[str] = field(default_factory=list)
 
     @property
     def leaderboard(self) -> pd.DataFrame:
@@ -201,13 +207,28 @@ def _inputs(
         table = load_comparisons(
             config.comparisons, config.format, require_winner=False
         )
-        has_verdicts = "winner" in table.columns and table["winner"].notna().all()
-        if has_verdicts and not config.judges:
+        recorded = (
+            table["winner"].notna()
+            if "winner" in table.columns
+            else pd.Series(False, index=table.index)
+        )
+        if recorded.all() and not config.judges:
             return None, table, None
         if not config.judges:
+            missing = [int(i) + 1 for i in np.flatnonzero(~recorded.to_numpy())]
             raise ConfigError(
-                f"{config.comparisons} holds pairs without verdicts; name a judge "
-                "(e.g. judges: [likelihood], or --judge likelihood)"
+                f"{config.comparisons}: {len(missing)} of {len(table)} pairs hold no "
+                f"verdict (rows {', '.join(map(str, missing[:5]))}"
+                f"{', ...' if len(missing) > 5 else ''}); name a judge to judge "
+                "them (judges: [likelihood] in a config, or --judge likelihood)"
+            )
+        if recorded.any():
+            warnings.warn(
+                f"{config.comparisons}: the judges' verdicts replace the "
+                f"{int(recorded.sum())} verdicts recorded in the table (leave out "
+                "the judges to rank the recorded ones)",
+                PrefkitWarning,
+                stacklevel=2,
             )
         pairs = unjudged(table)
     with _timed("judge", timings, on_step):
@@ -239,12 +260,18 @@ def _notes(
     config: EvaluateConfig,
     comparisons: pd.DataFrame,
     failed: pd.DataFrame | None = None,
+    unrated: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """The statements at the top of the report."""
     notes = list(config.notes)
     said = _failure_note(failed) if failed is not None else None
     if said:
         notes.append(said)
+    if unrated:
+        notes.append(
+            f"Not on the leaderboard: {', '.join(unrated)} answered but were in "
+            "no judged pair (raise N of the pairing plan to include them)."
+        )
     if config.baseline:
         notes.append(f"Win rates are against the baseline '{config.baseline}'.")
     if "judge" in comparisons.columns and comparisons["judge"].nunique() > 1:
@@ -293,6 +320,7 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
             "timings_seconds": result.timings,
             "n_comparisons": len(table),
             "n_without_verdict": len(failed),
+            "models_not_compared": result.unrated,
             "pairing": result.plan or {"plan": config.pairs},
             "probes": result.probes.to_dict() if result.probes is not None else None,
             "judges": sorted(table["judge"].astype(str).unique())
@@ -301,6 +329,22 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
         },
         out / "run.json",
     )
+
+
+def _unrated(candidates: pd.DataFrame | None, judged: pd.DataFrame) -> list[str]:
+    """Models that answered but are in no judged pair, with a warning."""
+    if candidates is None or not len(candidates):
+        return []
+    seen = set(judged["model_a"].astype(str)) | set(judged["model_b"].astype(str))
+    missing = sorted(set(candidates["model"].astype(str)) - seen)
+    if missing:
+        warnings.warn(
+            f"{len(missing)} model(s) answered but were in no judged pair and are "
+            f"not on the leaderboard: {', '.join(missing)}",
+            PrefkitWarning,
+            stacklevel=3,
+        )
+    return missing
 
 
 def _write_failures(failed: pd.DataFrame, path: Path) -> None:
@@ -358,6 +402,7 @@ def report_data(
     win_rates: pd.DataFrame | None,
     lc_win_rates: pd.DataFrame | None,
     failed: pd.DataFrame | None = None,
+    unrated: Sequence[str] = (),
 ) -> ReportData:
     """What the report of a run shows."""
     tables = {
@@ -387,7 +432,7 @@ def report_data(
         win_probabilities=win_probabilities,
         audit=audit,
         tables=tables,
-        notes=_notes(config, comparisons, failed),
+        notes=_notes(config, comparisons, failed, unrated),
         settings=config.to_dict(),
         n_uncertain=config.n_uncertain,
         rating_label="Bradley-Terry rating (Elo scale)",
@@ -436,6 +481,7 @@ def report_from_folder(folder: str | os.PathLike[str]) -> ReportData:
         _frame(board.get("win_rates")),
         _frame(board.get("lc_win_rates")),
         failed,
+        run.get("models_not_compared", ()),
     )
 
 
@@ -476,6 +522,7 @@ def evaluate(
     timings: dict[str, float] = {}
     candidates, judged, plan = _inputs(config, timings, progress, on_step)
     comparisons, failed = split_failed(judged)
+    unrated = _unrated(candidates, comparisons)
 
     with _timed("rank", timings, on_step):
         rank = rank_step(
@@ -515,6 +562,7 @@ def evaluate(
     result = RunResult(
         folder, comparisons, rank, audit, candidates, timings, plan, probes, failed
     )
+    result.unrated = unrated
 
     with _timed("report", timings, on_step):
         data = report_data(
@@ -527,6 +575,7 @@ def evaluate(
             rank.win_rates,
             rank.lc_win_rates,
             failed,
+            unrated,
         )
         write_report(data, folder)
         _queue(comparisons, config.n_uncertain, folder)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from prefkit.data import load, read_table
 from prefkit.errors import PrefkitDataError
-from prefkit.evaluate.config import SystemSpec
+from prefkit.evaluate.config import ConfigError, SystemSpec
 from prefkit.report.effects import expand_orders
 
 logger = logging.getLogger("prefkit.evaluate")
@@ -128,7 +128,20 @@ def pair_step(
     """The unjudged pairs of a candidates table under a pairing plan."""
     from prefkit.judge import make_pairs
 
-    return make_pairs(candidates, plan=plan, seed=seed)
+    return require_pairs(make_pairs(candidates, plan=plan, seed=seed), candidates)
+
+
+def require_pairs(pairs: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """``pairs``, or a clear error when no prompt has two models to compare."""
+    if len(pairs):
+        return pairs
+    models = sorted(set(candidates["model"].astype(str))) if len(candidates) else []
+    raise ConfigError(
+        f"nothing to compare: no prompt has responses from two models "
+        f"({len(candidates)} responses from {len(models)} model(s)"
+        f"{': ' + ', '.join(models[:5]) if models else ''}); give every prompt "
+        "responses from at least two models"
+    )
 
 
 def adaptive_judge_step(
@@ -173,7 +186,7 @@ def adaptive_judge_step(
             return judged
         return judged[judged["judge"].astype(str) == main]
 
-    pool = make_pairs(candidates, plan="all", seed=seed)
+    pool = require_pairs(make_pairs(candidates, plan="all", seed=seed), candidates)
     return judge_adaptive(
         pool, budget, judge, stages=stages, seed=seed, fit_rows=fit_rows
     )

@@ -165,6 +165,22 @@ def make_backend(spec: str | Any) -> Any:
     return factory(arg)
 
 
+def check_judge_spec(spec: str) -> None:
+    """Raise :class:`JudgeError` unless ``spec`` names a known backend.
+
+    Only the name is checked (no model is loaded, no server is called), so a
+    misspelled judge is refused before any generation or judging.
+    """
+    name = spec.partition(":")[0]
+    if name in BACKENDS or name in PLUGINS:
+        return
+    known = ", ".join(sorted({*BACKENDS, *PLUGINS}))
+    raise JudgeError(
+        f"unknown judge {spec!r}: backend {name!r} is not registered; "
+        f"expected one of {known} (e.g. local, openai:MODEL@URL, replay:FILE)"
+    )
+
+
 def judge_id(backend: Any) -> str:
     """The ``judge`` column value of a backend: ``name:model``."""
     return f"{backend.name}:{backend.model}"

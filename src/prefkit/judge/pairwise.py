@@ -534,7 +534,9 @@ def judge_pairs(
     n_failed = int(out["winner"].isna().sum() - (~out["keep"]).sum())
     if n_failed:
         warnings.warn(
-            f"{n_failed} of {len(out)} pairs got no verdict (see the failures column)",
+            f"{n_failed} of {len(out)} pairs got no verdict from {judge_id(backend)} "
+            "(their reasons are in the failures column; prefkit evaluate lists "
+            "them in failures.jsonl)",
             JudgeFailureWarning,
             stacklevel=2,
         )

@@ -25,8 +25,9 @@ CHUNK = 16
 
 
 def sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The logistic function, stable for large ``|x|``."""
-    return np.exp(-np.logaddexp(0.0, -x))
+    """The logistic function, stable for large ``|x|`` (NaN stays NaN, quietly)."""
+    with np.errstate(invalid="ignore"):
+        return np.exp(-np.logaddexp(0.0, -x))
 
 
 def p_a_from_scores(
