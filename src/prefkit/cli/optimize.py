@@ -144,14 +144,15 @@ def _is_hh(path: Path) -> bool:
 
 def _load_model(folder: Path | None) -> tuple[Any, Any]:
     """A model and its tokenizer (a folder already checked by _check_model_folder)."""
-    from prefkit.models.hf import load_smollm2
+    from prefkit.models.hf import load_smollm2, quiet_loading
 
     if folder is None:
         return load_smollm2()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder)
+    with quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(folder)
     model.eval()
     return model, tokenizer
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +28,28 @@ _LOCK = threading.Lock()
 DEFAULT_SYSTEM_PROMPT = "You are a helpful AI assistant."
 
 
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No transformers "Loading weights" bar inside (it breaks prefkit's bars)."""
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _export(cache_dir: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = smollm2_gguf_path()
     logger.info("converting %s to safetensors in %s (once)", gguf.name, cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    with quiet_loading():
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # transformers refuses to save a GGUF-loaded model while it is marked quantized
     model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
@@ -72,21 +89,14 @@ def load_smollm2(
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
     folder = smollm2_hf_dir(cache_dir)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    # transformers' own "Loading weights" bar would break into prefkit's bars
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
+    with quiet_loading():
         model = AutoModelForCausalLM.from_pretrained(
             folder, dtype=dtype or torch.float32
         )
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     model.eval()
     return model, tokenizer
