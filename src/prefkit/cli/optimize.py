@@ -337,8 +337,12 @@ def ranking_command(
         progress=not json_out,
     )
     table = _read_pairs(pairs, skip, limit)
-    scores = []
+    scores: list[Any] = []
     for folder in (reference, model):
+        if scores and folder == reference:
+            # the policy is the reference (both the embedded model): score once
+            scores.append(scores[0])
+            continue
         net, tokenizer = _load_model(folder)
         scorer = PreferenceTrainer(net, tokenizer, config)
         scores.append(scorer.score(scorer.encode(table), progress=not json_out))
