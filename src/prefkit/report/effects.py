@@ -199,34 +199,48 @@ def item_keys(comparisons: pd.DataFrame) -> pd.Series:
     return prompt + "\x1f" + first + "\x1f" + second
 
 
+def _ranking_rows(comparisons: pd.DataFrame) -> pd.Series:
+    """Which rows rank the items: the jury's when there is one, else all."""
+    if "judge" not in comparisons.columns:
+        return pd.Series(True, index=comparisons.index)
+    judge = comparisons["judge"].astype(str)
+    juries = [n for n in dict.fromkeys(judge) if n.startswith("jury:")]
+    if juries:
+        return judge == juries[0]
+    return pd.Series(True, index=comparisons.index)
+
+
 def uncertain_items(comparisons: pd.DataFrame, n: int = 20) -> list[pd.DataFrame]:
     """The ``n`` most uncertain items, each as the rows (orders, judges) about it.
 
-    An item is a prompt with an unordered pair of models; its uncertainty is
-    the largest over its rows (see :func:`item_uncertainty`), and items with
-    verdicts that disagree across rows come before items that agree at the
-    same uncertainty. Most uncertain first.
+    An item is a prompt with an unordered pair of models. Items are ranked as
+    :func:`prefkit.judge.route_to_humans` ranks the human review queue, on
+    the main verdict (the jury's when there is one): by its uncertainty
+    (see :func:`item_uncertainty`), highest first, then by how close its
+    ``p_a`` is to 1/2, then by input order; so the report lists the items
+    the queue sends to people. Each item shows every row about it.
     """
     if comparisons.empty or n <= 0:
         return []
     table = comparisons.assign(
         _key=item_keys(comparisons), _unc=item_uncertainty(comparisons)
     )
-    if "winner" in table.columns:
-        table["_winner_of_a"] = np.where(
-            table["model_a"].astype(str) <= table["model_b"].astype(str),
-            table["winner"].astype(str),
-            table["winner"].astype(str).map({"a": "b", "b": "a", "tie": "tie"}),
-        )
-        split = table.groupby("_key", sort=False)["_winner_of_a"].nunique() > 1
+    if "p_a" in table.columns:
+        p_a = pd.to_numeric(table["p_a"], errors="coerce")
+        table["_close"] = (p_a - 0.5).abs()
     else:
-        split = table.groupby("_key", sort=False)["_unc"].size() < 0
-    score = table.groupby("_key", sort=False)["_unc"].max()
-    order = pd.DataFrame({"unc": score, "split": split.astype(int)})
-    order = order.sort_values(["unc", "split"], ascending=False, na_position="last")
+        table["_close"] = np.nan
+    ranking = table[_ranking_rows(table)]
+    order = ranking.groupby("_key", sort=False).agg(
+        unc=("_unc", "max"), close=("_close", "min")
+    )
+    order["at"] = np.arange(len(order))
+    order = order.sort_values(
+        ["unc", "close", "at"], ascending=[False, True, True], na_position="last"
+    )
     chosen = list(order.index[:n])
     # split only the chosen items: grouping a large table whole is slow
     picked = table[table["_key"].isin(chosen)]
     groups = dict(tuple(picked.groupby("_key", sort=False)))
-    drop = ["_key", "_unc", "_winner_of_a"]
+    drop = ["_key", "_unc", "_close"]
     return [groups[k].drop(columns=drop, errors="ignore") for k in chosen]
