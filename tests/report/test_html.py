@@ -103,6 +103,11 @@ def test_markdown_summary_lists_the_leaderboard(report_data: ReportData) -> None
     assert text.count("| alpha |") == 1
     assert "position-biased" in text
     assert HOSTILE not in text
+    # the flagged figure is named, the unflagged one is not
+    assert (
+        "2 figures, 1 flagged (flag = the whole 95% CI lies outside the band): "
+        "position/first_rate of ab-judge." in text
+    )
 
 
 def test_write_report_writes_html_and_markdown(

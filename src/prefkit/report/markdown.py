@@ -58,10 +58,15 @@ def render_markdown(data: ReportData) -> str:
         parts += ["", f"### {_cell(name)}", "", markdown_table(table)]
     if data.audit is not None and len(data.audit):
         flagged = data.audit[data.audit["flag"].fillna(False).astype(bool)]
+        names = [
+            f"{r['audit']}/{r['figure']} of {r['judge']}"
+            for r in flagged.to_dict(orient="records")
+        ]
         parts += [
             "",
             f"Audit: {len(data.audit)} figures, {len(flagged)} flagged "
-            "(flag = the whole 95% CI lies outside the band).",
+            "(flag = the whole 95% CI lies outside the band)"
+            + (f": {_cell('; '.join(names))}." if names else "."),
         ]
     parts += ["", f"{len(data.comparisons)} comparisons. Full report: report.html", ""]
     return "\n".join(parts)
