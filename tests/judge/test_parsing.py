@@ -162,3 +162,17 @@ def test_constrained_verdict_needs_log_probabilities() -> None:
     parsed = parse_reply(Completion("A"), ("A", "B"), evidence=False, constrained=True)
     assert parsed.label is None
     assert parsed.error == "parse failure: no log-probabilities"
+
+
+def test_alternatives_with_the_same_text_add_their_probabilities() -> None:
+    """Hand case: 0.2 and 0.3 under one text give 0.5; other texts stay apart."""
+    import math
+
+    from prefkit.judge.types import merge_alternatives
+
+    got = merge_alternatives(
+        [("A", math.log(0.2)), ("B", math.log(0.1)), ("A", math.log(0.3))]
+    )
+    assert got.keys() == {"A", "B"}
+    assert got["A"] == pytest.approx(math.log(0.5), abs=1e-12)
+    assert got["B"] == pytest.approx(math.log(0.1), abs=1e-12)

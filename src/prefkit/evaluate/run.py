@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from prefkit.evaluate.steps import (
     split_failed,
     unjudged,
 )
+from prefkit.judge.adaptive import parse_adaptive
 from prefkit.report import ReportData, write_report
 
 logger = logging.getLogger("prefkit.evaluate")
@@ -188,19 +190,21 @@ def _inputs(
             )
     elif config.candidates:
         candidates = read_table(config.candidates)
-    if candidates is not None and config.pairs.startswith("adaptive:"):
+    judge = partial(
+        judge_step,
+        judges=config.judges,
+        jury=config.jury,
+        dual_order=config.dual_order,
+        disagreement=config.disagreement,
+        cache=cache,
+        seed=config.seed,
+        progress=progress,
+    )
+    budget = parse_adaptive(config.pairs)
+    if candidates is not None and budget is not None:
         with _timed("judge", timings, on_step):
             judged, plan = adaptive_judge_step(
-                candidates,
-                int(config.pairs.partition(":")[2]),
-                config.judges,
-                stages=config.stages,
-                jury=config.jury,
-                dual_order=config.dual_order,
-                disagreement=config.disagreement,
-                cache=cache,
-                seed=config.seed,
-                progress=progress,
+                candidates, budget, judge, stages=config.stages, seed=config.seed
             )
         return candidates, judged, plan.to_dict()
     if candidates is not None:
@@ -246,16 +250,7 @@ def _inputs(
             )
         pairs = unjudged(table)
     with _timed("judge", timings, on_step):
-        judged = judge_step(
-            pairs,
-            config.judges,
-            jury=config.jury,
-            dual_order=config.dual_order,
-            disagreement=config.disagreement,
-            cache=cache,
-            seed=config.seed,
-            progress=progress,
-        )
+        judged = judge(pairs)
     return candidates, judged, None
 
 
@@ -608,9 +603,17 @@ def evaluate(
             )
             audit = with_probes(audit, probes)
     result = RunResult(
-        folder, comparisons, rank, audit, candidates, timings, plan, probes, failed
+        folder,
+        comparisons,
+        rank,
+        audit,
+        candidates,
+        timings,
+        plan,
+        probes,
+        failed,
+        unrated,
     )
-    result.unrated = unrated
 
     with _timed("report", timings, on_step):
         data = report_data(

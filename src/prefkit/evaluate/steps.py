@@ -147,38 +147,21 @@ def require_pairs(pairs: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame
 def adaptive_judge_step(
     candidates: pd.DataFrame,
     budget: int,
-    judges: Sequence[str],
+    judge: Callable[[pd.DataFrame], pd.DataFrame],
     *,
     stages: int = 5,
-    jury: str = "mean",
-    dual_order: bool = True,
-    disagreement: str = "tie",
-    cache: str | os.PathLike[str] | None = None,
     seed: int = 0,
-    progress: Progress = True,
 ) -> tuple[pd.DataFrame, Any]:
     """Judge ``budget`` pairs of the candidates under the ``adaptive:N`` plan.
 
     :func:`prefkit.judge.adaptive.judge_adaptive` picks each stage's pairs
     from the verdicts so far (the jury's when there is one) and calls
-    :func:`judge_step` once per stage; with a cache a re-run replays the
-    same stages. Returns the judged comparisons and the plan (stage sizes
-    and rules).
+    ``judge`` (:func:`judge_step` with the run's settings bound) once per
+    stage; with a cache a re-run replays the same stages. Returns the judged
+    comparisons and the plan (stage sizes and rules).
     """
     from prefkit.judge import make_pairs
     from prefkit.judge.adaptive import judge_adaptive
-
-    def judge(pairs: pd.DataFrame) -> pd.DataFrame:
-        return judge_step(
-            pairs,
-            judges,
-            jury=jury,
-            dual_order=dual_order,
-            disagreement=disagreement,
-            cache=cache,
-            seed=seed,
-            progress=progress,
-        )
 
     def fit_rows(judged: pd.DataFrame) -> pd.DataFrame:
         main = main_judge(judged)

@@ -45,6 +45,7 @@ from prefkit.judge.types import (
     PermanentError,
     Request,
     TransientError,
+    merge_alternatives,
 )
 
 logger = logging.getLogger("prefkit.judge")
@@ -286,18 +287,15 @@ def _completion_of(reply: Any) -> Completion:
     content = getattr(choice.logprobs, "content", None) or []
     for item in content:
         tokens.append(str(item.token))
-        alternatives: dict[str, float] = {}
-        for alt in item.top_logprobs or [
-            {"token": item.token, "logprob": item.logprob}
-        ]:
-            token = alt["token"] if isinstance(alt, dict) else alt.token
-            logprob = alt["logprob"] if isinstance(alt, dict) else alt.logprob
-            old = alternatives.get(token)
-            value = float(logprob)
-            alternatives[token] = (
-                value if old is None else float(np.logaddexp(old, value))
+        alts = item.top_logprobs or [{"token": item.token, "logprob": item.logprob}]
+        tops.append(
+            merge_alternatives(
+                (a["token"], a["logprob"])
+                if isinstance(a, dict)
+                else (a.token, a.logprob)
+                for a in alts
             )
-        tops.append(alternatives)
+        )
     return Completion(text=text, tokens=tokens, top_logprobs=tops)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from prefkit.judge.types import Completion, JudgeError, Request
+from prefkit.judge.types import Completion, JudgeError, Request, merge_alternatives
 from prefkit.models import SMOLLM2_ID, has_llama_cpp
 
 logger = logging.getLogger("prefkit.judge")
@@ -148,12 +148,7 @@ def _top_alternatives(llm: Any, logp: NDArray[np.float64], k: int) -> dict[str, 
     """The ``k`` likeliest tokens as ``{text: logprob}`` (equal texts merged)."""
     best = np.argpartition(-logp, k)[:k]
     best = best[np.argsort(-logp[best], kind="stable")]
-    out: dict[str, float] = {}
-    for i in best:
-        token, value = _piece(llm, int(i)), float(logp[i])
-        old = out.get(token)
-        out[token] = value if old is None else float(np.logaddexp(old, value))
-    return out
+    return merge_alternatives((_piece(llm, int(i)), float(logp[i])) for i in best)
 
 
 def _piece(llm: Any, token: int) -> str:
@@ -203,13 +198,13 @@ def _hf_complete(request: Request) -> Completion:
                 break
             k = max(1, request.top_logprobs)
             values, indices = torch.topk(logp, k)
-            alternatives: dict[str, float] = {}
-            for v, i in zip(values.tolist(), indices.tolist(), strict=True):
-                token = tokenizer.decode([i])
-                old = alternatives.get(token)
-                alternatives[token] = v if old is None else float(np.logaddexp(old, v))
             tokens.append(tokenizer.decode([next_id]))
-            tops.append(alternatives)
+            tops.append(
+                merge_alternatives(
+                    (tokenizer.decode([i]), v)
+                    for v, i in zip(values.tolist(), indices.tolist(), strict=True)
+                )
+            )
             step_ids = torch.tensor([[next_id]])
     return Completion("".join(tokens), tokens, tops if request.top_logprobs else [])
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,6 +109,24 @@ class Completion:
             tokens=list(data.get("tokens", [])),
             top_logprobs=[dict(d) for d in data.get("top_logprobs", [])],
         )
+
+
+def merge_alternatives(pairs: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """Alternatives ``(token text, logprob)`` as ``{text: logprob}``.
+
+    Different tokens can decode to the same text (and llama.cpp may list an
+    empty one); their probabilities add: :math:`\\log(e^a + e^b)`.
+    """
+    out: dict[str, float] = {}
+    for token, value in pairs:
+        value = float(value)
+        old = out.get(token)
+        if old is None:
+            out[token] = value
+        else:
+            high, low = max(old, value), min(old, value)
+            out[token] = high + math.log1p(math.exp(low - high))
+    return out
 
 
 @dataclass(frozen=True)

@@ -53,25 +53,18 @@ def load_llama(n_ctx: int = 2048, logits_all: bool = False, seed: int = 0) -> An
     )
 
 
-#: Chat formatters of the loaded models, by ``id(llm)`` (built once each).
-_FORMATTERS: dict[int, Any] = {}
-
-
+@lru_cache(maxsize=4)
 def _formatter(llm: Any) -> Any:
     """llama-cpp-python's Jinja2 formatter of the GGUF's own chat template."""
-    found = _FORMATTERS.get(id(llm))
-    if found is None:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        eos, bos = llm.token_eos(), llm.token_bos()
-        found = Jinja2ChatFormatter(
-            template=llm.metadata["tokenizer.chat_template"],
-            eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
-            bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
-            stop_token_ids=[eos],
-        )
-        _FORMATTERS[id(llm)] = found
-    return found
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(
+        template=llm.metadata["tokenizer.chat_template"],
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
 
 
 def chat_tokens(

@@ -510,20 +510,20 @@ class PreferenceTrainer:
         if self._packable():
             for pack in self._packs(index):
                 out = self.packed_loss(pack, labels)
+                # the pack's share of the step's mean loss, back-propagated now
                 (out.losses.sum() / len(index)).backward()
                 losses.append(out.losses.detach())
                 chosen.append(out.chosen_rewards)
                 rejected.append(out.rejected_rewards)
-            index = []
-        for i in index:
-            out, metrics = self._example_loss(i, labels)
-            # each example's share of the step's mean loss, back-propagated now
-            (out.losses.mean() / len(index)).backward()
-            losses.append(out.losses.detach().mean().reshape(1))
-            chosen.append(out.chosen_rewards)
-            rejected.append(out.rejected_rewards)
-            for name, value in metrics.items():
-                extra[name] = extra.get(name, 0.0) + value
+        else:
+            for i in index:
+                out, metrics = self._example_loss(i, labels)
+                (out.losses.mean() / len(index)).backward()
+                losses.append(out.losses.detach().mean().reshape(1))
+                chosen.append(out.chosen_rewards)
+                rejected.append(out.rejected_rewards)
+                for name, value in metrics.items():
+                    extra[name] = extra.get(name, 0.0) + value
         if cfg.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
